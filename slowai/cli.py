@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['build_parser', 'cmd_train', 'main']
 
-# %% ../nbs/20_cli.ipynb #4da05d68
+# %% ../nbs/20_cli.ipynb #6f770d65
 import argparse, sys, time
 from functools import partial
 import torch
@@ -14,7 +14,7 @@ from .data import get_dls
 from .learner import train
 from .models import get_cnn
 
-# %% ../nbs/20_cli.ipynb #8567531a
+# %% ../nbs/20_cli.ipynb #0351d8ae
 def _positive(kind):
     def check(s):
         v = kind(s)

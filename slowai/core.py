@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['in_test_mode', 'default_device', 'set_seed']
 
-# %% ../nbs/00_core.ipynb #83a533e3
+# %% ../nbs/00_core.ipynb #fde8e34f
 import os, random
 import numpy as np
 import torch
 
-# %% ../nbs/00_core.ipynb #1cc5eb49
+# %% ../nbs/00_core.ipynb #33990c9d
 def in_test_mode() -> bool:
     "True when running under `nbdev_test` (which sets `IN_TEST`), so lessons can train on a subsample."
     return os.environ.get('IN_TEST', '') not in ('', '0')
 
-# %% ../nbs/00_core.ipynb #041a23d6
+# %% ../nbs/00_core.ipynb #a3133a47
 def default_device(device=None) -> torch.device:
     "The device to train on: `device` if given (checked to exist), else cuda, then mps, then cpu."
     if device is not None:
@@ -29,7 +29,7 @@ def default_device(device=None) -> torch.device:
     if hasattr(torch.backends, 'mps') and torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #c1fa4162
+# %% ../nbs/00_core.ipynb #ffe61012
 def set_seed(seed: int, deterministic: bool = False):
     "Seed `random`, `numpy` and `torch` (CPU and every GPU); `deterministic` also makes cuDNN pick deterministic kernels."
     random.seed(seed)

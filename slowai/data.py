@@ -7,7 +7,7 @@ __all__ = ['IDX_MAGIC', 'FASHION_CLASSES', 'IDX_FILES', 'ENV_VAR', 'HUB_NAME', '
            'load_fashion_mnist', 'show_images', 'split_train_valid', 'DeviceLoader', 'DataLoaders', 'normalise_stats',
            'to_float_images', 'get_dls', 'hf_dataloader']
 
-# %% ../nbs/01_data.ipynb #9fd28e3c
+# %% ../nbs/01_data.ipynb #ab7bf403
 import gzip, os, struct
 from pathlib import Path
 import numpy as np
@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 from .core import default_device
 
-# %% ../nbs/01_data.ipynb #47305f2b
+# %% ../nbs/01_data.ipynb #581dc501
 IDX_MAGIC = {2051: 3, 2049: 1}  # magic number -> number of dimensions (images: n,rows,cols; labels: n)
 
 def read_idx(fname) -> torch.Tensor:
@@ -39,7 +39,7 @@ def read_idx(fname) -> torch.Tensor:
                          f"the file holds {len(data)}; it is truncated or corrupt")
     return torch.from_numpy(np.frombuffer(data, dtype=np.uint8).copy()).view(*shape)
 
-# %% ../nbs/01_data.ipynb #628ac038
+# %% ../nbs/01_data.ipynb #e4affac6
 FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 IDX_FILES = {'x_train': 'train-images-idx3-ubyte.gz', 'y_train': 'train-labels-idx1-ubyte.gz',
              'x_test': 't10k-images-idx3-ubyte.gz', 'y_test': 't10k-labels-idx1-ubyte.gz'}
@@ -81,7 +81,7 @@ def load_fashion_mnist(path=None) -> dict:
                               f"or set the environment variable {ENV_VAR}=/path/to/fashion-mnist") from None
     return hub_to_tensors(dsd)
 
-# %% ../nbs/01_data.ipynb #32ed6537
+# %% ../nbs/01_data.ipynb #f0a91b41
 def show_images(x, y=None, n=16, ncols=8, classes=FASHION_CLASSES, figsize=None, preds=None):
     "Show the first `n` images of `x` (N,H,W or N,1,H,W) in a grid, titled with class names of `y` (and `preds` when given)."
     import matplotlib.pyplot as plt
@@ -99,14 +99,14 @@ def show_images(x, y=None, n=16, ncols=8, classes=FASHION_CLASSES, figsize=None,
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_data.ipynb #36e0a226
+# %% ../nbs/01_data.ipynb #edd71a47
 def split_train_valid(n: int, n_valid: int = 10_000, seed: int = 42):
     "Indices of a seeded random split of `range(n)` into train and valid."
     if not 0 < n_valid < n: raise ValueError(f"n_valid must be in (0, {n}), got {n_valid}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[n_valid:], perm[:n_valid]
 
-# %% ../nbs/01_data.ipynb #3108c549
+# %% ../nbs/01_data.ipynb #aec08a26
 class DeviceLoader:
     "Batches of `(x, y)` drawn by index from tensors held on one device; shuffled with torch's global RNG."
     def __init__(self, x: torch.Tensor, y: torch.Tensor, bs: int = 1024, shuffle: bool = False, drop_last: bool = False, batch_tfm=None):
@@ -132,7 +132,7 @@ class DeviceLoader:
         self.x, self.y = self.x.to(device), self.y.to(device)
         return self
 
-# %% ../nbs/01_data.ipynb #f82e708a
+# %% ../nbs/01_data.ipynb #93facf2c
 class DataLoaders:
     "A train and a valid loader (and optionally a test loader), with the normalisation stats used."
     def __init__(self, train, valid, test=None, stats=None): self.train, self.valid, self.test, self.stats = train, valid, test, stats
@@ -168,7 +168,7 @@ def get_dls(bs: int = 1024, path=None, device=None, subsample: int = None, n_val
                        dl(data['x_train'][va], data['y_train'][va], False),
                        dl(data['x_test'], data['y_test'], False) if test else None, stats)
 
-# %% ../nbs/01_data.ipynb #950564b6
+# %% ../nbs/01_data.ipynb #b8f9187d
 def hf_dataloader(hf_ds, bs: int = 1024, shuffle: bool = False, stats=(0.286, 0.353), num_workers: int = 0) -> DataLoader:
     "A `torch` `DataLoader` over a Hugging Face image dataset, converting each PIL image to a normalised tensor per item."
     mean, std = stats

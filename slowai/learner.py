@@ -8,7 +8,7 @@ __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException',
            'MixedPrecisionCB', 'SchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'Learner', 'SaveCheckpointCB',
            'train']
 
-# %% ../nbs/02_learner.ipynb #4059e0be
+# %% ../nbs/02_learner.ipynb #00c6321a
 import math, random, time
 from functools import partial
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from .core import default_device
 
-# %% ../nbs/02_learner.ipynb #1d1578db
+# %% ../nbs/02_learner.ipynb #6689adf9
 class CancelFitException(Exception):
     "Raise in a callback to stop training; `fit` returns normally."
 class CancelEpochException(Exception):
@@ -50,7 +50,7 @@ class with_cbs:
             finally: o.callback(f'cleanup_{self.nm}')
         return _f
 
-# %% ../nbs/02_learner.ipynb #f9c9c87a
+# %% ../nbs/02_learner.ipynb #90eaf96f
 class TrainCB(Callback):
     "The default batch: forward, loss, backward, optimiser step, zero grad."
     def predict(self, learn): learn.preds = learn.model(learn.batch[0])
@@ -59,7 +59,7 @@ class TrainCB(Callback):
     def step(self, learn): learn.opt.step()
     def zero_grad(self, learn): learn.opt.zero_grad(set_to_none=True)
 
-# %% ../nbs/02_learner.ipynb #793c3a13
+# %% ../nbs/02_learner.ipynb #59f00519
 class DeviceCB(Callback):
     "Put the model and every batch on `device` (default: cuda, then mps, then cpu)."
     order = -10
@@ -122,7 +122,7 @@ class ProgressCB(Callback):
         learn.log = self._log
         self.mbar.on_iter_end()
 
-# %% ../nbs/02_learner.ipynb #84400aac
+# %% ../nbs/02_learner.ipynb #6c8b315a
 def get_hyper(pg: dict, name: str) -> float:
     "Hyper-parameter `name` of param group `pg`; 'mom' reads `momentum` or `betas[0]`, 'sqr_mom' reads `betas[1]` or `alpha`."
     aliases = {'mom': (('momentum', None), ('betas', 0)), 'sqr_mom': (('betas', 1), ('alpha', None))}
@@ -153,7 +153,7 @@ class RecorderCB(Callback):
         fig.tight_layout()
         return fig
 
-# %% ../nbs/02_learner.ipynb #9af14d89
+# %% ../nbs/02_learner.ipynb #b6b24fa4
 class TerminateOnNaNCB(Callback):
     "Stop training (CancelFitException) when the training loss is NaN or infinite; sets `learn.nan_stopped`."
     order = -5
@@ -193,7 +193,7 @@ class MixedPrecisionCB(TrainCB):
         self._scaler_state = sd.get('scaler')
         if hasattr(self, 'scaler') and self._scaler_state: self.scaler.load_state_dict(self._scaler_state)
 
-# %% ../nbs/02_learner.ipynb #86461c3a
+# %% ../nbs/02_learner.ipynb #b339f847
 class SchedulerCB(Callback):
     "Create `sched_func(learn.opt)` at the start of fit and step it every 'batch' or 'epoch'; checkpointable."
     order = 20
@@ -220,7 +220,7 @@ class EpochSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training epoch."
     def __init__(self, sched_func): super().__init__(sched_func, 'epoch')
 
-# %% ../nbs/02_learner.ipynb #420e6e68
+# %% ../nbs/02_learner.ipynb #5e0140ba
 def _rng_state():
     st = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate()}
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
@@ -329,7 +329,7 @@ class SaveCheckpointCB(Callback):
         if (learn.training and learn.do_valid) or (learn.epoch + 1) % self.every: return
         learn.save(self.path)
 
-# %% ../nbs/02_learner.ipynb #e300f170
+# %% ../nbs/02_learner.ipynb #d51adf20
 def train(model: nn.Module, dls, lr: float = 0.1, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs=None,
           loss_func=F.cross_entropy, device=None, mixed_precision: bool = True, progress: bool = False, seed: int = None) -> Learner:
     "Train `model` on `dls` for `n_epochs` with `opt_func(params, lr=lr)`, printing a per-epoch table; returns the Learner."

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['GeneralReLU', 'conv_block', 'init_weights', 'get_cnn']
 
-# %% ../nbs/03_models.ipynb #b7c2a110
+# %% ../nbs/03_models.ipynb #6f770d65
 import math
 from functools import partial
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# %% ../nbs/03_models.ipynb #2432ec1b
+# %% ../nbs/03_models.ipynb #8e4f6eac
 class GeneralReLU(nn.Module):
     "Leaky ReLU with slope `leak` below zero, minus `sub`, clamped at `maxv` (each optional)."
     def __init__(self, leak: float = None, sub: float = None, maxv: float = None):
@@ -26,7 +26,7 @@ class GeneralReLU(nn.Module):
         return x
     def extra_repr(self): return f'leak={self.leak}, sub={self.sub}, maxv={self.maxv}'
 
-# %% ../nbs/03_models.ipynb #2dbac677
+# %% ../nbs/03_models.ipynb #7733c28e
 def conv_block(ni: int, nf: int, ks: int = 3, stride: int = 2, act=nn.ReLU, norm=nn.BatchNorm2d) -> nn.Sequential:
     "Conv (`ks`, `stride`, padding ks//2), then `norm` and `act` when given; no conv bias when a norm follows."
     layers = [nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2, bias=norm is None)]
