@@ -59,7 +59,7 @@ class TrainCB(Callback):
     def step(self, learn): learn.opt.step()
     def zero_grad(self, learn): learn.opt.zero_grad(set_to_none=True)
 
-# %% ../nbs/02_learner.ipynb #59f00519
+# %% ../nbs/02_learner.ipynb #98843bbd
 class DeviceCB(Callback):
     "Put the model and every batch on `device` (default: cuda, then mps, then cpu)."
     order = -10
@@ -95,13 +95,13 @@ class MetricsCB(Callback):
         if learn.training and learn.do_valid: return
         self.row['time'] = time.time() - self.t0
         self.history.append(self.row)
-        if not self.header_done: learn.log('  '.join(f'{c:>10}' for c in self.cols)); self.header_done = True
-        learn.log('  '.join(self._fmt(self.row.get(c)) for c in self.cols))
+        if not self.header_done: learn.log_row(list(self.cols)); self.header_done = True
+        learn.log_row([self._fmt(self.row.get(c)) for c in self.cols])
         del self.row
     @staticmethod
     def _fmt(v):
-        if v is None: return f'{"-":>10}'
-        return f'{v:>10d}' if isinstance(v, int) else f'{v:>10.4f}'
+        if v is None: return '-'
+        return str(v) if isinstance(v, int) else f'{v:.4f}'
 
 class ProgressCB(Callback):
     "fastprogress bars over epochs and batches; the metrics table is written under the bars."
@@ -110,6 +110,7 @@ class ProgressCB(Callback):
         from fastprogress import master_bar
         self.mbar = master_bar(range(learn.start_epoch, learn.n_epochs))
         self._log, learn.log = learn.log, self.mbar.write
+        self._log_row, learn.log_row = learn.log_row, partial(self.mbar.write, table=True)
         self.mbar.update(0)
     def before_epoch(self, learn):
         from fastprogress import progress_bar
@@ -119,7 +120,7 @@ class ProgressCB(Callback):
     def after_epoch(self, learn):
         if not learn.training or not learn.do_valid: self.mbar.update(learn.epoch + 1 - learn.start_epoch)
     def cleanup_fit(self, learn):
-        learn.log = self._log
+        learn.log, learn.log_row = self._log, self._log_row
         self.mbar.on_iter_end()
 
 # %% ../nbs/02_learner.ipynb #6c8b315a
@@ -220,7 +221,7 @@ class EpochSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training epoch."
     def __init__(self, sched_func): super().__init__(sched_func, 'epoch')
 
-# %% ../nbs/02_learner.ipynb #5e0140ba
+# %% ../nbs/02_learner.ipynb #3dffb47d
 def _rng_state():
     st = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate()}
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
@@ -237,6 +238,10 @@ class Learner:
         self.cbs = list(cbs or [])
         self.opt, self.epoch, self.start_epoch, self.n_epochs, self.history = None, 0, 0, 0, []
         self.log = print
+
+    def log_row(self, cells):
+        "Print one row of the metrics table (the progress bar replaces this to show an HTML table)."
+        self.log('  '.join(f'{c:>10}' for c in cells))
 
     def callback(self, method_nm: str): run_cbs(self.cbs, method_nm, self)
 
