@@ -1,0 +1,58 @@
+"""Docs check without Quarto: process the notebooks as `nbdev_docs` would (nbdev's `proc_nbs`: front matter,
+show_doc, hidden cells, directives) and render every processed page to standalone HTML with pandoc 3 (from the
+`pypandoc_binary` wheel). Fails on any page that errors or lacks its title. Pages land in `_docs_check/`.
+
+Usage: python .ci/docs_check.py   (from the repository root)"""
+import json, re, shutil, sys
+import yaml
+from pathlib import Path
+from nbdev.config import get_config
+from nbdev.serve import proc_nbs
+import pypandoc
+
+def normalise(nb_path: Path) -> dict:
+    "Fill in the fields nbformat 4 requires but nbdev's processed outputs may omit (pandoc is strict about them); return the front matter."
+    nb = json.loads(nb_path.read_text(encoding='utf-8'))
+    front = {}
+    if nb['cells'] and nb['cells'][0]['cell_type'] == 'raw':
+        front = yaml.safe_load(''.join(nb['cells'][0]['source']).strip().strip('-')) or {}
+        nb['cells'] = nb['cells'][1:]
+    for cell in nb['cells']:
+        cell.pop('has_sd', None)
+        if cell['cell_type'] != 'code': continue
+        cell['execution_count'] = cell.get('execution_count') or None
+        for o in cell.get('outputs', []):
+            if o['output_type'] in ('display_data', 'execute_result'): o.setdefault('metadata', {})
+            if o['output_type'] == 'execute_result' and not isinstance(o.get('execution_count'), int):
+                o['output_type'] = 'display_data'; o.pop('execution_count', None)
+    nb_path.write_text(json.dumps(nb), encoding='utf-8')
+    return front
+
+def main() -> int:
+    cfg = get_config()
+    proc = Path('_proc')
+    shutil.rmtree(proc, ignore_errors=True)
+    proc_nbs(n_workers=0, force=True)
+    out = Path('_docs_check'); shutil.rmtree(out, ignore_errors=True); out.mkdir()
+    nbs = sorted(p for p in proc.glob('*.ipynb'))
+    expected = sorted(p.name for p in Path(cfg.nbs_path).glob('*.ipynb') if not p.name.startswith('_'))
+    failures = [f'{n}: not processed' for n in expected if not (proc / n).exists()]
+    for nb in nbs:
+        html = out / (nb.stem + '.html')
+        front = normalise(nb)
+        meta = [f'--metadata={k}:{front[k]}' for k in ('title', 'subtitle') if front.get(k)]
+        if front.get('description'): meta.append(f"--metadata=subtitle:{front['description']}")
+        try:
+            pypandoc.convert_file(str(nb), 'html5', format='ipynb', outputfile=str(html),
+                                  extra_args=[*meta, '--standalone', '--mathjax', '--embed-resources=false', f'--resource-path={proc}'])
+        except Exception as e:
+            failures.append(f'{nb.name}: pandoc failed: {str(e).strip()[:300]}'); continue
+        text = html.read_text(encoding='utf-8')
+        title = re.search(r'<h1 class="title">(.*?)</h1>', text, re.S)
+        if not title or not title.group(1).strip(): failures.append(f'{nb.name}: the page has no title')
+        else: print(f'ok  {html}  "{title.group(1).strip()}"')
+    for f in failures: print('FAIL', f)
+    print(f'docs check: {len(nbs) - len([f for f in failures if "not processed" not in f])} pages rendered, {len(failures)} problems')
+    return 1 if failures else 0
+
+if __name__ == '__main__': sys.exit(main())
