@@ -17,14 +17,27 @@ def normalise(nb_path: Path) -> dict:
     if nb['cells'] and nb['cells'][0]['cell_type'] == 'raw':
         front = yaml.safe_load(''.join(nb['cells'][0]['source']).strip().strip('-')) or {}
         nb['cells'] = nb['cells'][1:]
+    cells = []
     for cell in nb['cells']:
         cell.pop('has_sd', None)
+        src = ''.join(cell['source'])
+        if cell['cell_type'] == 'code' and '#| echo: false' in src:
+            # Quarto shows only the output of these cells (show_doc); pandoc does not know the directive.
+            md = [''.join(o.get('data', {}).get('text/markdown', '')) for o in cell.get('outputs', [])]
+            md = [re.sub(r'\{target="_blank"[^}]*\}', '', m) for m in md]
+            if any(md): cells.append({'cell_type': 'markdown', 'metadata': {}, 'source': '\n\n'.join(m for m in md if m)})
+            continue
+        cells.append(cell)
         if cell['cell_type'] != 'code': continue
+        for o in cell.get('outputs', []):  # Quarto link attributes of show_doc's source links; plain pandoc prints them
+            md = o.get('data', {}).get('text/markdown')
+            if md: o['data']['text/markdown'] = [re.sub(r'\{target="_blank"[^}]*\}', '', l) for l in md]
         cell['execution_count'] = cell.get('execution_count') or None
         for o in cell.get('outputs', []):
             if o['output_type'] in ('display_data', 'execute_result'): o.setdefault('metadata', {})
             if o['output_type'] == 'execute_result' and not isinstance(o.get('execution_count'), int):
                 o['output_type'] = 'display_data'; o.pop('execution_count', None)
+    nb['cells'] = cells
     nb_path.write_text(json.dumps(nb), encoding='utf-8')
     return front
 
@@ -43,8 +56,8 @@ def main() -> int:
         meta = [f'--metadata={k}:{front[k]}' for k in ('title', 'subtitle') if front.get(k)]
         if front.get('description'): meta.append(f"--metadata=subtitle:{front['description']}")
         try:
-            pypandoc.convert_file(str(nb), 'html5', format='ipynb', outputfile=str(html),
-                                  extra_args=[*meta, '--standalone', '--mathjax', '--embed-resources=false', f'--resource-path={proc}'])
+            pypandoc.convert_file(str(nb.absolute()), 'html5', format='ipynb', outputfile=str(html.absolute()), cworkdir=str(out),
+                                  extra_args=[*meta, '--standalone', '--mathml', f'--extract-media={nb.stem}', f'--resource-path={proc.absolute()}'])
         except Exception as e:
             failures.append(f'{nb.name}: pandoc failed: {str(e).strip()[:300]}'); continue
         text = html.read_text(encoding='utf-8')
