@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CancelFitException', 'CancelEpochException', 'CancelBatchException', 'Callback', 'run_cbs', 'with_cbs', 'TrainCB',
            'DeviceCB', 'accuracy', 'MetricsCB', 'ProgressCB', 'get_hyper', 'RecorderCB', 'TerminateOnNaNCB',
-           'MixedPrecisionCB', 'SchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'Learner', 'SaveCheckpointCB',
-           'train']
+           'cuda_amp_dtype', 'MixedPrecisionCB', 'SchedulerCB', 'BatchSchedulerCB', 'EpochSchedulerCB', 'Learner',
+           'SaveCheckpointCB', 'train']
 
 # %% ../nbs/02_learner.ipynb #00c6321a
 import math, random, time
@@ -154,7 +154,7 @@ class RecorderCB(Callback):
         fig.tight_layout()
         return fig
 
-# %% ../nbs/02_learner.ipynb #b6b24fa4
+# %% ../nbs/02_learner.ipynb #ee719c7c
 class TerminateOnNaNCB(Callback):
     "Stop training (CancelFitException) when the training loss is NaN or infinite; sets `learn.nan_stopped`."
     order = -5
@@ -165,6 +165,12 @@ class TerminateOnNaNCB(Callback):
             learn.log(f'Loss is {learn.loss.item()} at epoch {learn.epoch}, batch {learn.iter}: stopping')
             raise CancelFitException()
 
+def cuda_amp_dtype() -> torch.dtype:
+    "bfloat16 where the GPU runs it natively (Ampere and newer), else float16 (e.g. Colab's T4, where bf16 is only emulated)."
+    try: native = torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError: native = torch.cuda.is_bf16_supported()
+    return torch.bfloat16 if native else torch.float16
+
 class MixedPrecisionCB(TrainCB):
     "Autocast forward and loss; bf16 on cuda when supported, else fp16 with grad scaling; no-op on cpu unless `dtype` given."
     order = DeviceCB.order + 1
@@ -173,7 +179,7 @@ class MixedPrecisionCB(TrainCB):
         dev = next(learn.model.parameters()).device.type
         self.device_type = dev
         if self.dtype is not None: dtype = self.dtype
-        elif dev == 'cuda': dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        elif dev == 'cuda': dtype = cuda_amp_dtype()
         else: dtype = None
         self.enabled, self.active_dtype = dtype is not None, dtype
         self.scaler = torch.amp.GradScaler(dev, enabled=(dtype == torch.float16 and dev == 'cuda'))
@@ -334,13 +340,15 @@ class SaveCheckpointCB(Callback):
         if (learn.training and learn.do_valid) or (learn.epoch + 1) % self.every: return
         learn.save(self.path)
 
-# %% ../nbs/02_learner.ipynb #d51adf20
+# %% ../nbs/02_learner.ipynb #528bb6c6
 def train(model: nn.Module, dls, lr: float = 0.1, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs=None,
-          loss_func=F.cross_entropy, device=None, mixed_precision: bool = True, progress: bool = False, seed: int = None) -> Learner:
+          loss_func=F.cross_entropy, device=None, mixed_precision: bool = True, progress: bool = False, seed: int = None,
+          compile: bool = False) -> Learner:
     "Train `model` on `dls` for `n_epochs` with `opt_func(params, lr=lr)`, printing a per-epoch table; returns the Learner."
     if seed is not None:
         from slowai.core import set_seed
         set_seed(seed)
+    if compile: model = torch.compile(model)  # the parameters are shared, so optimiser and checkpoints see the same tensors
     base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB()]
     if mixed_precision: base.append(MixedPrecisionCB())
     if progress: base.append(ProgressCB())
