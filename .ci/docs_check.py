@@ -31,6 +31,7 @@ def normalise(nb_path: Path) -> dict:
         if cell['cell_type'] != 'code': continue
         for o in cell.get('outputs', []):  # Quarto link attributes of show_doc's source links; plain pandoc prints them
             md = o.get('data', {}).get('text/markdown')
+            if md: o['data'].pop('text/plain', None)  # pandoc would show the repr instead of the Markdown, Quarto does not
             if md: o['data']['text/markdown'] = [re.sub(r'\{target="_blank"[^}]*\}', '', l) for l in md]
         cell['execution_count'] = cell.get('execution_count') or None
         for o in cell.get('outputs', []):
