@@ -9,12 +9,24 @@ __all__ = ['Adam', 'AdamW', 'RAdam']
 import torch
 from .sgd import BaseOptimizer, as_float, check_hyper
 
-# %% ../nbs/07_adam.ipynb #444c83db
+# %% ../nbs/07_adam.ipynb #aa5a86bf
 def _count_steps(states: list) -> list:
     "Add one to the `step` count of each state and return the counts as Python floats."
     steps = [s['step'] for s in states]
     torch._foreach_add_(steps, 1)
     return [s.item() for s in steps]
+
+def _foreach_decay_and_moments(group: dict, params: list, grads: list, states: list):
+    "The multi-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update both moments."
+    lr, (b1, b2), wd = as_float(group['lr']), group['betas'], group['weight_decay']
+    steps = _count_steps(states)
+    if wd and group['decoupled_weight_decay']: torch._foreach_mul_(params, 1 - lr * wd)
+    elif wd: grads = torch._foreach_add(grads, params, alpha=wd)
+    exp_avgs, exp_avg_sqs = [s['exp_avg'] for s in states], [s['exp_avg_sq'] for s in states]
+    torch._foreach_lerp_(exp_avgs, grads, 1 - b1)
+    torch._foreach_mul_(exp_avg_sqs, b2)
+    torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - b2)
+    return steps, exp_avgs, exp_avg_sqs
 
 class Adam(BaseOptimizer):
     r"""Adam as `torch.optim.Adam`: $m \leftarrow \beta_1 m + (1-\beta_1) g$, $v \leftarrow \beta_2 v + (1-\beta_2) g^2$,
@@ -52,14 +64,8 @@ class Adam(BaseOptimizer):
             p.addcdiv_(state['exp_avg'], denom, value=-lr / (1 - b1**t))
 
     def update_foreach(self, group, params, grads, states):
-        lr, (b1, b2), eps, wd = as_float(group['lr']), group['betas'], group['eps'], group['weight_decay']
-        steps = _count_steps(states)
-        if wd and group['decoupled_weight_decay']: torch._foreach_mul_(params, 1 - lr * wd)
-        elif wd: grads = torch._foreach_add(grads, params, alpha=wd)
-        exp_avgs, exp_avg_sqs = [s['exp_avg'] for s in states], [s['exp_avg_sq'] for s in states]
-        torch._foreach_lerp_(exp_avgs, grads, 1 - b1)
-        torch._foreach_mul_(exp_avg_sqs, b2)
-        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - b2)
+        lr, (b1, b2), eps = as_float(group['lr']), group['betas'], group['eps']
+        steps, exp_avgs, exp_avg_sqs = _foreach_decay_and_moments(group, params, grads, states)
         if group['amsgrad']:
             exp_avg_sqs = [s['max_exp_avg_sq'] for s in states]
             torch._foreach_maximum_(exp_avg_sqs, [s['exp_avg_sq'] for s in states])
@@ -76,7 +82,7 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                          decoupled_weight_decay=True, maximize=maximize, foreach=foreach)
 
-# %% ../nbs/07_adam.ipynb #423a6ee2
+# %% ../nbs/07_adam.ipynb #8a02f689
 class RAdam(BaseOptimizer):
     r"""Rectified Adam (Liu et al. 2019) as `torch.optim.RAdam`: while $\rho_t \le 5$, $p \leftarrow p - \eta\,\hat m$; after, Adam's step
     $\eta\, r_t\, \hat m \sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$ with rectification $r_t$. `weight_decay` is L2, or decoupled with `decoupled_weight_decay`."""
@@ -117,14 +123,8 @@ class RAdam(BaseOptimizer):
                 p.add_(m_hat * lr * adaptive_lr * r, alpha=-1.)
 
     def update_foreach(self, group, params, grads, states):
-        lr, (b1, b2), eps, wd = as_float(group['lr']), group['betas'], group['eps'], group['weight_decay']
-        steps = _count_steps(states)
-        if wd and group['decoupled_weight_decay']: torch._foreach_mul_(params, 1 - lr * wd)
-        elif wd: grads = torch._foreach_add(grads, params, alpha=wd)
-        exp_avgs, exp_avg_sqs = [s['exp_avg'] for s in states], [s['exp_avg_sq'] for s in states]
-        torch._foreach_lerp_(exp_avgs, grads, 1 - b1)
-        torch._foreach_mul_(exp_avg_sqs, b2)
-        torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - b2)
+        lr, (b1, b2), eps = as_float(group['lr']), group['betas'], group['eps']
+        steps, exp_avgs, exp_avg_sqs = _foreach_decay_and_moments(group, params, grads, states)
         rects = [self.rectification(t, b2) for t in steps]
         rectified = [i for i, r in enumerate(rects) if r is not None]
         plain = [i for i, r in enumerate(rects) if r is None]
