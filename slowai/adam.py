@@ -9,12 +9,22 @@ __all__ = ['Adam', 'AdamW', 'RAdam']
 import torch
 from .sgd import BaseOptimizer, as_float, check_hyper
 
-# %% ../nbs/07_adam.ipynb #aa5a86bf
+# %% ../nbs/07_adam.ipynb #10143b9a
 def _count_steps(states: list) -> list:
     "Add one to the `step` count of each state and return the counts as Python floats."
     steps = [s['step'] for s in states]
     torch._foreach_add_(steps, 1)
     return [s.item() for s in steps]
+
+def _decay_and_moments(group: dict, p: torch.Tensor, g: torch.Tensor, state: dict) -> float:
+    "The single-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update both moments; returns the step."
+    lr, (b1, b2), wd = as_float(group['lr']), group['betas'], group['weight_decay']
+    state['step'] += 1
+    if wd and group['decoupled_weight_decay']: p.mul_(1 - lr * wd)
+    elif wd: g = g.add(p, alpha=wd)
+    state['exp_avg'].lerp_(g, 1 - b1)
+    state['exp_avg_sq'].mul_(b2).addcmul_(g, g, value=1 - b2)
+    return state['step'].item()
 
 def _foreach_decay_and_moments(group: dict, params: list, grads: list, states: list):
     "The multi-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update both moments."
@@ -51,14 +61,10 @@ class Adam(BaseOptimizer):
         return state
 
     def update_single(self, group, params, grads, states):
-        lr, (b1, b2), eps, wd = as_float(group['lr']), group['betas'], group['eps'], group['weight_decay']
+        lr, (b1, b2), eps = as_float(group['lr']), group['betas'], group['eps']
         for p, g, state in zip(params, grads, states):
-            state['step'] += 1
-            t = state['step'].item()
-            if wd and group['decoupled_weight_decay']: p.mul_(1 - lr * wd)
-            elif wd: g = g.add(p, alpha=wd)
-            state['exp_avg'].lerp_(g, 1 - b1)
-            v = state['exp_avg_sq'].mul_(b2).addcmul_(g, g, value=1 - b2)
+            t = _decay_and_moments(group, p, g, state)
+            v = state['exp_avg_sq']
             if group['amsgrad']: v = torch.maximum(state['max_exp_avg_sq'], v, out=state['max_exp_avg_sq'])
             denom = (v.sqrt() / (1 - b2**t)**0.5).add_(eps)
             p.addcdiv_(state['exp_avg'], denom, value=-lr / (1 - b1**t))
@@ -82,7 +88,7 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                          decoupled_weight_decay=True, maximize=maximize, foreach=foreach)
 
-# %% ../nbs/07_adam.ipynb #8a02f689
+# %% ../nbs/07_adam.ipynb #2d30ced4
 class RAdam(BaseOptimizer):
     r"""Rectified Adam (Liu et al. 2019) as `torch.optim.RAdam`: while $\rho_t \le 5$, $p \leftarrow p - \eta\,\hat m$; after, Adam's step
     $\eta\, r_t\, \hat m \sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$ with rectification $r_t$. `weight_decay` is L2, or decoupled with `decoupled_weight_decay`."""
@@ -107,14 +113,9 @@ class RAdam(BaseOptimizer):
         return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))**0.5
 
     def update_single(self, group, params, grads, states):
-        lr, (b1, b2), eps, wd = as_float(group['lr']), group['betas'], group['eps'], group['weight_decay']
+        lr, (b1, b2), eps = as_float(group['lr']), group['betas'], group['eps']
         for p, g, state in zip(params, grads, states):
-            state['step'] += 1
-            t = state['step'].item()
-            if wd and group['decoupled_weight_decay']: p.mul_(1 - lr * wd)
-            elif wd: g = g.add(p, alpha=wd)
-            state['exp_avg'].lerp_(g, 1 - b1)
-            state['exp_avg_sq'].mul_(b2).addcmul_(g, g, value=1 - b2)
+            t = _decay_and_moments(group, p, g, state)
             m_hat = state['exp_avg'] / (1 - b1**t)
             r = self.rectification(t, b2)
             if r is None: p.add_(m_hat * lr, alpha=-1.)
