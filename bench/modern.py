@@ -24,23 +24,7 @@ import argparse, statistics, time
 from functools import partial
 import torch
 from slowai.modern import Lion, SFAdamW, Muon
-
-def param_shapes(name: str) -> list:
-    "The parameter shapes of one of the benchmark sets."
-    if name == 'cnn':
-        from slowai.models import get_cnn
-        return [p.shape for p in get_cnn().parameters()]
-    if name == 'resnet18':
-        import torchvision
-        return [p.shape for p in torchvision.models.resnet18().parameters()]
-    raise ValueError(f"unknown parameter set {name!r}: use cnn or resnet18")
-
-def make_params(shapes, seed=0) -> list:
-    "Fresh float32 params of `shapes` with random grads (each variant gets its own, so none can disturb another)."
-    gen = torch.Generator().manual_seed(seed)
-    params = [torch.nn.Parameter(torch.randn(s, generator=gen) * 0.1) for s in shapes]
-    for p in params: p.grad = torch.randn(p.shape, generator=gen) * 1e-2
-    return params
+from optimizers import make_params, param_shapes  # bench/optimizers.py, beside this script
 
 def in_train_mode(opt):
     "A schedule-free optimiser switched to train mode, ready to step."
