@@ -4,15 +4,14 @@
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'MODEL_OPTIMIZERS', 'CLASSIC', 'NO_MOMENTUM', 'SCHEDULES', 'SCHEDULE_NAMES', 'OPT_NAMES', 'CSV_FIELDS',
-           'get_opt_func', 'opt_cbs', 'GroupScheduleCB', 'get_sched_cb', 'pick_lr', 'run_cell', 'read_results',
-           'run_league', 'summarise', 'format_table', 'plot_league']
+           'get_opt_func', 'opt_cbs', 'get_sched_cb', 'pick_lr', 'run_cell', 'read_results', 'run_league', 'summarise',
+           'format_table', 'plot_league']
 
-# %% ../nbs/14_league.ipynb #a162fe8f
+# %% ../nbs/14_league.ipynb #7ce559dc
 import csv, math, statistics, time
 from functools import partial
 from pathlib import Path
 import numpy as np
-import torch
 from .adam import Adam, AdamW, RAdam
 from .core import default_device, set_seed
 from .data import get_dls
@@ -23,10 +22,10 @@ from .momentum import Momentum
 from .onecycle import one_cycle_scheds
 from .rmsprop import RMSprop
 from .modern import Lion, SFAdamW, ScheduleFreeCB, muon_opt_func
-from .schedules import ParamSchedulerCB, named_scheds, set_hyper
+from .schedules import ParamSchedulerCB, named_scheds
 from .sgd import SGD
 
-# %% ../nbs/14_league.ipynb #6c451491
+# %% ../nbs/14_league.ipynb #21bc67f1
 OPTIMIZERS = {
     'sgd': SGD,
     'momentum': partial(Momentum, momentum=0.9),
@@ -58,23 +57,12 @@ def opt_cbs(name: str) -> list:
     "Callbacks an optimiser needs in every fit (Schedule-Free AdamW: train/eval mode switches)."
     return [ScheduleFreeCB()] if name == 'sfadamw' else []
 
-class GroupScheduleCB(ParamSchedulerCB):
-    "`ParamSchedulerCB` that applies the 'lr' schedule to every param group relative to its starting lr (groups keep their ratios)."
-    def before_fit(self, learn):
-        super().before_fit(learn)
-        self.base = [float(pg['lr']) for pg in learn.opt.param_groups]
-    def _set(self, learn, pos: float):
-        for name, sched in self.scheds.items():
-            value = sched(pos)
-            for pg, base in zip(learn.opt.param_groups, self.base):
-                set_hyper(pg, name, value * base / self.base[0] if name == 'lr' else value)
-
 def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSchedulerCB:
     "Per-batch schedule callback: 'const'/'none' at `lr`, 'cos', 'exp' or 'step' from `lr`, 'onecycle' peaking at `lr` (cycling momentum if `opt_name` has it)."
     if sched not in SCHEDULE_NAMES: raise ValueError(f"unknown schedule {sched!r}; choose one of {', '.join(SCHEDULE_NAMES)}")
     if not lr > 0: raise ValueError(f"lr must be positive, got {lr}")
-    if sched == 'onecycle': return GroupScheduleCB(one_cycle_scheds(lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85)))
-    return GroupScheduleCB(named_scheds('none' if sched == 'const' else sched, lr))
+    if sched == 'onecycle': return ParamSchedulerCB(one_cycle_scheds(lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85)))
+    return ParamSchedulerCB(named_scheds('none' if sched == 'const' else sched, lr))
 
 # %% ../nbs/14_league.ipynb #00ebf52c
 def _learner(opt_name: str, dls, lr: float, device, cbs=()):

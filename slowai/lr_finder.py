@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['MIN_POINTS', 'SUGGEST_FUNCS', 'LRFinderCB', 'minimum', 'steepest', 'valley', 'slide', 'LRFindResult', 'lr_find']
 
-# %% ../nbs/12_lr_finder.ipynb #55a99665
+# %% ../nbs/12_lr_finder.ipynb #22a56973
 import copy, math
 from dataclasses import dataclass, field
 import numpy as np
-import torch
-from .learner import Callback, CancelFitException, DeviceCB, TrainCB, Learner, _rng_state, _set_rng_state
+from .core import get_rng_state, set_rng_state
+from .learner import Callback, CancelFitException, DeviceCB, TrainCB, Learner
 from .schedules import sched_exp, set_hyper
 
-# %% ../nbs/12_lr_finder.ipynb #1b89a164
+# %% ../nbs/12_lr_finder.ipynb #7450da63
 class LRFinderCB(Callback):
     "LR range test: lr from `start_lr` to `end_lr` exponentially over `n_iter` batches, stopping when the smoothed loss passes `stop_div` x its best; restores model, optimiser and RNGs."
     order = 20
@@ -25,7 +25,7 @@ class LRFinderCB(Callback):
         self.start_lr, self.end_lr, self.n_iter, self.stop_div, self.beta = start_lr, end_lr, n_iter, stop_div, beta
 
     def before_fit(self, learn):
-        self.saved = {'model': copy.deepcopy(learn.model.state_dict()), 'opt': copy.deepcopy(learn.opt.state_dict()), 'rng': _rng_state()}
+        self.saved = {'model': copy.deepcopy(learn.model.state_dict()), 'opt': copy.deepcopy(learn.opt.state_dict()), 'rng': get_rng_state()}
         self.lrs, self.losses, self.raw_losses = [], [], []
         self.avg, self.best = 0., math.inf
 
@@ -44,7 +44,7 @@ class LRFinderCB(Callback):
     def cleanup_fit(self, learn):
         learn.model.load_state_dict(self.saved['model'])
         learn.opt.load_state_dict(self.saved['opt'])
-        _set_rng_state(self.saved['rng'])
+        set_rng_state(self.saved['rng'])
         del self.saved
 
 # %% ../nbs/12_lr_finder.ipynb #70340fa8

@@ -5,10 +5,8 @@
 # %% auto #0
 __all__ = ['GeneralReLU', 'conv_block', 'init_weights', 'get_cnn']
 
-# %% ../nbs/03_models.ipynb #6f770d65
-import math
+# %% ../nbs/03_models.ipynb #be40399e
 from functools import partial
-import torch
 import torch.nn.functional as F
 from torch import nn
 
