@@ -29,10 +29,11 @@ def normalise(nb_path: Path) -> dict:
             continue
         cells.append(cell)
         if cell['cell_type'] != 'code': continue
-        for o in cell.get('outputs', []):  # Quarto link attributes of show_doc's source links; plain pandoc prints them
-            md = o.get('data', {}).get('text/markdown')
-            if md: o['data'].pop('text/plain', None)  # pandoc would show the repr instead of the Markdown, Quarto does not
-            if md: o['data']['text/markdown'] = [re.sub(r'\{target="_blank"[^}]*\}', '', l) for l in md]
+        for o in cell.get('outputs', []):  # Markdown outputs (tables, show_doc): Quarto renders them, pandoc's ipynb reader skips them
+            md = ''.join(o.get('data', {}).get('text/markdown', ''))
+            if not md: continue
+            md = re.sub(r'\{target="_blank"[^}]*\}', '', md)  # Quarto link attributes of show_doc's source links
+            o['data'] = {'text/html': pypandoc.convert_text(md, 'html5', format='markdown', extra_args=['--mathml'])}
         cell['execution_count'] = cell.get('execution_count') or None
         for o in cell.get('outputs', []):
             if o['output_type'] in ('display_data', 'execute_result'): o.setdefault('metadata', {})

@@ -14,7 +14,7 @@ from .league import CLASSIC, OPT_NAMES, SCHEDULES, SCHEDULE_NAMES, format_table,
 from .lr_finder import lr_find
 from .models import get_cnn
 
-# %% ../nbs/20_cli.ipynb #59325364
+# %% ../nbs/20_cli.ipynb #eac8e96a
 def _positive(kind):
     def check(s):
         v = kind(s)
@@ -54,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument('--resume', action='store_true', help='keep the runs already in --csv and do only the missing ones')
     b.add_argument('--plot', default=None, help='save the heat map to this file')
     b.add_argument('--lr-find-iters', type=_positive(int), default=100, help='batches in each LR range test (default 100)')
+    b.add_argument('--no-progress', dest='progress', action='store_false', help='no progress bar over the grid')
     _data_args(b)
     return p
 
+# %% ../nbs/20_cli.ipynb #e0e0cf6f
 def _dls(args, device):
     return get_dls(bs=args.bs, path=args.data, device=device, subsample=args.subsample)
 
@@ -73,6 +75,7 @@ def cmd_train(args) -> dict:
                   device=device, progress=args.progress)
     return learn.history[-1]
 
+# %% ../nbs/20_cli.ipynb #7592bd07
 def cmd_lr_find(args) -> dict:
     "Run `slowai lr-find`: the LR range test for `--opt`; print the suggestions and save the plot; returns the suggestions."
     import matplotlib
@@ -89,6 +92,7 @@ def cmd_lr_find(args) -> dict:
     print(f'plot saved to {args.plot}')
     return res.suggestions
 
+# %% ../nbs/20_cli.ipynb #0a4954e0
 def cmd_bench(args) -> list:
     "Run `slowai bench`: the league table, printed sorted (and the heat map saved with `--plot`); returns the summary."
     device = default_device(args.device)
@@ -96,7 +100,7 @@ def cmd_bench(args) -> list:
     print(f'slowai bench: {len(args.opts)} optimisers x {len(args.scheds)} schedules x {len(args.seeds)} seeds = {n} runs of {args.epochs} '
           f'epoch(s) on {device}; results in {args.csv}' + (' (resuming)' if args.resume else ''))
     rows = run_league(args.opts, args.scheds, args.seeds, n_epochs=args.epochs, bs=args.bs, subsample=args.subsample, path=args.data,
-                      device=device, csv_path=args.csv, resume=args.resume, lr_find_iters=args.lr_find_iters)
+                      device=device, csv_path=args.csv, resume=args.resume, progress=args.progress, lr_find_iters=args.lr_find_iters)
     rows = [r for r in rows if r['opt'] in args.opts and r['sched'] in args.scheds and r['seed'] in args.seeds]
     summary = summarise(rows)
     print(format_table(summary))
@@ -106,6 +110,7 @@ def cmd_bench(args) -> list:
         plot_league(summary).savefig(args.plot, dpi=100, bbox_inches='tight'); print(f'heat map saved to {args.plot}')
     return summary
 
+# %% ../nbs/20_cli.ipynb #cf06c786
 def main(argv=None) -> int:
     "Entry point of the `slowai` console script."
     args = build_parser().parse_args(argv)

@@ -38,13 +38,14 @@ def set_seed(seed: int, deterministic: bool = False):
     if deterministic:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
-# %% ../nbs/00_core.ipynb #0dacc9cc
+# %% ../nbs/00_core.ipynb #a20946fb
 def get_rng_state() -> dict:
     "The current state of Python's, NumPy's and torch's random number generators (and every GPU's), for `set_rng_state`."
     state = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate()}
     if torch.cuda.is_available(): state['cuda'] = torch.cuda.get_rng_state_all()
     return state
 
+# %% ../nbs/00_core.ipynb #446b6c93
 def set_rng_state(state: dict):
     "Restore the random number generators to `state`, as returned by `get_rng_state`."
     torch.set_rng_state(state['torch']); np.random.set_state(state['numpy']); random.setstate(state['python'])

@@ -39,7 +39,7 @@ def read_idx(fname) -> torch.Tensor:
                          f"the file holds {len(data)}; it is truncated or corrupt")
     return torch.from_numpy(np.frombuffer(data, dtype=np.uint8).copy()).view(*shape)
 
-# %% ../nbs/01_data.ipynb #e4affac6
+# %% ../nbs/01_data.ipynb #34c0b140
 FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
 IDX_FILES = {'x_train': 'train-images-idx3-ubyte.gz', 'y_train': 'train-labels-idx1-ubyte.gz',
              'x_test': 't10k-images-idx3-ubyte.gz', 'y_test': 't10k-labels-idx1-ubyte.gz'}
@@ -60,6 +60,7 @@ def load_idx_folder(path) -> dict:
         d[f'y_{split}'] = y.long()
     return d
 
+# %% ../nbs/01_data.ipynb #66667b17
 def hub_to_tensors(dsd) -> dict:
     "Convert a Hugging Face `DatasetDict` with `image` and `label` columns into the four tensors."
     out = {}
@@ -69,6 +70,7 @@ def hub_to_tensors(dsd) -> dict:
         out[f'y_{split}'] = torch.from_numpy(np.asarray(ds['label'])).long()
     return out
 
+# %% ../nbs/01_data.ipynb #3355c3f1
 def load_fashion_mnist(path=None) -> dict:
     "Fashion-MNIST as uint8 images and int64 labels: from the IDX folder `path`, else `$SLOWAI_FASHION_MNIST`, else the HF hub."
     path = path or os.environ.get(ENV_VAR)
@@ -132,7 +134,7 @@ class DeviceLoader:
         self.x, self.y = self.x.to(device), self.y.to(device)
         return self
 
-# %% ../nbs/01_data.ipynb #93facf2c
+# %% ../nbs/01_data.ipynb #fc2fedcf
 class DataLoaders:
     "A train and a valid loader (and optionally a test loader), with the normalisation stats used."
     def __init__(self, train, valid, test=None, stats=None): self.train, self.valid, self.test, self.stats = train, valid, test, stats
@@ -142,16 +144,19 @@ class DataLoaders:
         sizes = ', '.join(f'{k}={len(v.x)}' for k, v in (('train', self.train), ('valid', self.valid), ('test', self.test)) if v is not None)
         return f'DataLoaders({sizes}, bs={self.train.bs}, device={self.device})'
 
+# %% ../nbs/01_data.ipynb #dcde7dfb
 def normalise_stats(x: torch.Tensor):
     "Mean and standard deviation of the pixels of `x` scaled to [0, 1]."
     x = x.float() / 255
     return x.mean().item(), x.std().item()
 
+# %% ../nbs/01_data.ipynb #e03a9df3
 def to_float_images(x: torch.Tensor, stats) -> torch.Tensor:
     "uint8 (N,H,W) images to normalised float (N,1,H,W)."
     mean, std = stats
     return ((x.float() / 255 - mean) / std)[:, None]
 
+# %% ../nbs/01_data.ipynb #7cee2050
 def get_dls(bs: int = 1024, path=None, device=None, subsample: int = None, n_valid: int = 10_000, seed: int = 42,
             test: bool = False, batch_tfm=None, data: dict = None) -> DataLoaders:
     "Fashion-MNIST as device-resident loaders: a seeded train/valid split of the training set, stats from train, optional test."

@@ -25,7 +25,7 @@ from .modern import Lion, SFAdamW, ScheduleFreeCB, muon_opt_func
 from .schedules import ParamSchedulerCB, named_scheds
 from .sgd import SGD
 
-# %% ../nbs/14_league.ipynb #21bc67f1
+# %% ../nbs/14_league.ipynb #19275a50
 OPTIMIZERS = {
     'sgd': SGD,
     'momentum': partial(Momentum, momentum=0.9),
@@ -53,10 +53,12 @@ def get_opt_func(name: str, model=None):
     if name not in OPTIMIZERS: raise ValueError(f"unknown optimiser {name!r}; choose one of {', '.join(OPT_NAMES)}")
     return OPTIMIZERS[name]
 
+# %% ../nbs/14_league.ipynb #7307838b
 def opt_cbs(name: str) -> list:
     "Callbacks an optimiser needs in every fit (Schedule-Free AdamW: train/eval mode switches)."
     return [ScheduleFreeCB()] if name == 'sfadamw' else []
 
+# %% ../nbs/14_league.ipynb #8a1fff52
 def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSchedulerCB:
     "Per-batch schedule callback: 'const'/'none' at `lr`, 'cos', 'exp' or 'step' from `lr`, 'onecycle' peaking at `lr` (cycling momentum if `opt_name` has it)."
     if sched not in SCHEDULE_NAMES: raise ValueError(f"unknown schedule {sched!r}; choose one of {', '.join(SCHEDULE_NAMES)}")
@@ -64,7 +66,7 @@ def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSche
     if sched == 'onecycle': return ParamSchedulerCB(one_cycle_scheds(lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85)))
     return ParamSchedulerCB(named_scheds('none' if sched == 'const' else sched, lr))
 
-# %% ../nbs/14_league.ipynb #00ebf52c
+# %% ../nbs/14_league.ipynb #bf170074
 def _learner(opt_name: str, dls, lr: float, device, cbs=()):
     base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB(), MixedPrecisionCB()] + opt_cbs(opt_name)
     model = get_cnn()
@@ -81,6 +83,7 @@ def pick_lr(opt_name: str, dls, seed: int = 0, device=None, n_iter: int = 100) -
     if lr is None or not math.isfinite(lr): raise RuntimeError(f"the LR range test for {opt_name} gave no usable suggestion")
     return lr
 
+# %% ../nbs/14_league.ipynb #2bd8ca84
 def run_cell(opt_name: str, sched: str, seed: int, dls, n_epochs: int = 3, lr: float = None, device=None, log=None) -> dict:
     "Train the lesson CNN with `opt_name` and schedule `sched` for `n_epochs` (lr from `pick_lr` unless given); final eval metrics."
     device = default_device(device)
@@ -95,7 +98,7 @@ def run_cell(opt_name: str, sched: str, seed: int, dls, n_epochs: int = 3, lr: f
                 valid_acc=last.get('valid_acc', float('nan')), valid_loss=last.get('valid_loss', float('nan')),
                 diverged=bool(getattr(learn, 'nan_stopped', False)), time=time.time() - t0)
 
-# %% ../nbs/14_league.ipynb #95eb2e20
+# %% ../nbs/14_league.ipynb #2cb6a9d5
 CSV_FIELDS = ('opt', 'sched', 'seed', 'epochs', 'subsample', 'lr', 'valid_acc', 'valid_loss', 'diverged', 'time')
 
 def _key(row) -> tuple:
@@ -113,6 +116,7 @@ def read_results(csv_path) -> list:
         r['subsample'] = None if r['subsample'] in ('', 'None') else int(r['subsample'])
     return rows
 
+# %% ../nbs/14_league.ipynb #f93ee3da
 def run_league(opts=CLASSIC, scheds=SCHEDULES, seeds=(0, 1, 2), n_epochs: int = 3, bs: int = 256, subsample: int = None,
                path=None, device=None, csv_path='league.csv', resume: bool = False, progress: bool = True, lr_find_iters: int = 100) -> list:
     "Train every optimiser x schedule x seed, appending each result to `csv_path`; `resume` skips cells already there. Returns all rows."
@@ -144,7 +148,7 @@ def run_league(opts=CLASSIC, scheds=SCHEDULES, seeds=(0, 1, 2), n_epochs: int = 
         rows.append(row)
     return rows
 
-# %% ../nbs/14_league.ipynb #642bb952
+# %% ../nbs/14_league.ipynb #803f1237
 def summarise(rows) -> list:
     "One entry per (optimiser, schedule): mean and standard deviation of eval accuracy over seeds, mean lr and time; best first."
     groups = {}
@@ -157,6 +161,7 @@ def summarise(rows) -> list:
                         diverged=sum(r['diverged'] for r in rs)))
     return sorted(out, key=lambda d: -d['acc_mean'])
 
+# %% ../nbs/14_league.ipynb #8d23f3c8
 def format_table(summary) -> str:
     "The summary as a Markdown table (renders in notebooks and reads fine in a terminal)."
     lines = ['| rank | optimiser | schedule | eval acc (mean ± std) | seeds | lr (range test) | time/run (s) |', '|---:|---|---|---|---:|---:|---:|']
@@ -165,6 +170,7 @@ def format_table(summary) -> str:
         lines.append(f"| {i} | {d['opt']} | {d['sched']} | {d['acc_mean']:.4f} ± {d['acc_std']:.4f}{flag} | {d['n']} | {d['lr']:.2e} | {d['time']:.1f} |")
     return '\n'.join(lines)
 
+# %% ../nbs/14_league.ipynb #56d65544
 def plot_league(summary, figsize=None):
     "Heat map of mean eval accuracy, optimisers down, schedules across, annotated with mean ± std."
     import matplotlib.pyplot as plt

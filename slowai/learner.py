@@ -17,24 +17,31 @@ import torch.nn.functional as F
 from torch import nn
 from .core import default_device, get_rng_state, set_rng_state
 
-# %% ../nbs/02_learner.ipynb #6689adf9
+# %% ../nbs/02_learner.ipynb #f81f93a4
 class CancelFitException(Exception):
     "Raise in a callback to stop training; `fit` returns normally."
+
+# %% ../nbs/02_learner.ipynb #4e0084c8
 class CancelEpochException(Exception):
     "Raise in a callback to skip the rest of the current epoch (train or valid phase)."
+
+# %% ../nbs/02_learner.ipynb #90922499
 class CancelBatchException(Exception):
     "Raise in a callback to skip the rest of the current batch."
 
+# %% ../nbs/02_learner.ipynb #8fef660d
 class Callback:
     "Base class for callbacks: define any of `before_/after_/cleanup_` + `fit|epoch|batch`, or `after_predict|after_loss|after_backward|after_step`."
     order = 0
 
+# %% ../nbs/02_learner.ipynb #70f1bc04
 def run_cbs(cbs, method_nm: str, learn=None):
     "Call `method_nm` on each callback in `cbs` that has it, in `order`."
     for cb in sorted(cbs, key=lambda c: c.order):
         method = getattr(cb, method_nm, None)
         if method is not None: method(learn)
 
+# %% ../nbs/02_learner.ipynb #4d0a9c94
 class with_cbs:
     "Decorator running the `before_`, `after_` and `cleanup_` callbacks of stage `nm` around a Learner method."
     def __init__(self, nm: str): self.nm = nm
@@ -58,7 +65,7 @@ class TrainCB(Callback):
     def step(self, learn): learn.opt.step()
     def zero_grad(self, learn): learn.opt.zero_grad(set_to_none=True)
 
-# %% ../nbs/02_learner.ipynb #98843bbd
+# %% ../nbs/02_learner.ipynb #d5783b8e
 class DeviceCB(Callback):
     "Put the model and every batch on `device` (default: cuda, then mps, then cpu)."
     order = -10
@@ -66,10 +73,12 @@ class DeviceCB(Callback):
     def before_fit(self, learn): learn.model.to(self.device)
     def before_batch(self, learn): learn.batch = tuple(t.to(self.device, non_blocking=True) for t in learn.batch)
 
+# %% ../nbs/02_learner.ipynb #ac79154c
 def accuracy(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
     "Fraction of rows of `preds` whose argmax equals `targs`."
     return (preds.argmax(dim=1) == targs).float().mean()
 
+# %% ../nbs/02_learner.ipynb #e7a40622
 class MetricsCB(Callback):
     "Loss and accuracy per epoch for train and valid, logged as a table row and kept in `learn.history`."
     order = 10
@@ -102,6 +111,7 @@ class MetricsCB(Callback):
         if v is None: return '-'
         return str(v) if isinstance(v, int) else f'{v:.4f}'
 
+# %% ../nbs/02_learner.ipynb #9de94a3d
 class ProgressCB(Callback):
     "fastprogress bars over epochs and batches; the metrics table is written under the bars."
     order = MetricsCB.order + 1
@@ -122,7 +132,7 @@ class ProgressCB(Callback):
         learn.log, learn.log_row = self._log, self._log_row
         self.mbar.on_iter_end()
 
-# %% ../nbs/02_learner.ipynb #006797b9
+# %% ../nbs/02_learner.ipynb #98b9f70f
 HYPER_ALIASES = {'mom': (('momentum', None), ('betas', 0)), 'sqr_mom': (('betas', 1), ('alpha', None))}
 
 def get_hyper(pg: dict, name: str) -> float:
@@ -133,6 +143,7 @@ def get_hyper(pg: dict, name: str) -> float:
             return float(v)
     raise KeyError(f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}")
 
+# %% ../nbs/02_learner.ipynb #4f085556
 class RecorderCB(Callback):
     "Record the loss and the named hyper-parameters of param group 0 for every training batch; `plot` them."
     order = 50
@@ -154,7 +165,7 @@ class RecorderCB(Callback):
         fig.tight_layout()
         return fig
 
-# %% ../nbs/02_learner.ipynb #ee719c7c
+# %% ../nbs/02_learner.ipynb #85ad6e3c
 class TerminateOnNaNCB(Callback):
     "Stop training (CancelFitException) when the training loss is NaN or infinite; sets `learn.nan_stopped`."
     order = -5
@@ -165,12 +176,14 @@ class TerminateOnNaNCB(Callback):
             learn.log(f'Loss is {learn.loss.item()} at epoch {learn.epoch}, batch {learn.iter}: stopping')
             raise CancelFitException()
 
+# %% ../nbs/02_learner.ipynb #49e7f0fb
 def cuda_amp_dtype() -> torch.dtype:
     "bfloat16 where the GPU runs it natively (Ampere and newer), else float16 (e.g. Colab's T4, where bf16 is only emulated)."
     try: native = torch.cuda.is_bf16_supported(including_emulation=False)
     except TypeError: native = torch.cuda.is_bf16_supported()
     return torch.bfloat16 if native else torch.float16
 
+# %% ../nbs/02_learner.ipynb #3ca9442b
 class MixedPrecisionCB(TrainCB):
     "Autocast forward and loss; bf16 on cuda when supported, else fp16 with grad scaling; no-op on cpu unless `dtype` given."
     order = DeviceCB.order + 1
@@ -200,7 +213,7 @@ class MixedPrecisionCB(TrainCB):
         self._scaler_state = sd.get('scaler')
         if hasattr(self, 'scaler') and self._scaler_state: self.scaler.load_state_dict(self._scaler_state)
 
-# %% ../nbs/02_learner.ipynb #b339f847
+# %% ../nbs/02_learner.ipynb #8308355c
 class SchedulerCB(Callback):
     "Create `sched_func(learn.opt)` at the start of fit and step it every 'batch' or 'epoch'; checkpointable."
     order = 20
@@ -219,15 +232,17 @@ class SchedulerCB(Callback):
         if hasattr(self, 'sched'): self.sched.load_state_dict(sd)
         else: self._state = sd
 
+# %% ../nbs/02_learner.ipynb #e41bd4dc
 class BatchSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training batch."
     def __init__(self, sched_func): super().__init__(sched_func, 'batch')
 
+# %% ../nbs/02_learner.ipynb #9d1cf124
 class EpochSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training epoch."
     def __init__(self, sched_func): super().__init__(sched_func, 'epoch')
 
-# %% ../nbs/02_learner.ipynb #da47795c
+# %% ../nbs/02_learner.ipynb #d156f49c
 class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func(params, lr=lr)`, driven by callbacks `cbs`."
     def __init__(self, model: nn.Module, dls, loss_func=F.cross_entropy, lr: float = 0.1, cbs=None, opt_func=torch.optim.SGD):
@@ -321,6 +336,7 @@ class Learner:
         self.epoch = state['epoch']
         return self
 
+# %% ../nbs/02_learner.ipynb #419f8cb0
 _default_trainer = TrainCB()
 
 class SaveCheckpointCB(Callback):

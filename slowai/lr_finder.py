@@ -47,7 +47,7 @@ class LRFinderCB(Callback):
         set_rng_state(self.saved['rng'])
         del self.saved
 
-# %% ../nbs/12_lr_finder.ipynb #70340fa8
+# %% ../nbs/12_lr_finder.ipynb #cbac4670
 MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
 
 def _finite(lrs, losses):
@@ -62,11 +62,13 @@ def minimum(lrs, losses) -> float:
     lrs, losses = _finite(lrs, losses)
     return float(lrs[losses.argmin()] / 10)
 
+# %% ../nbs/12_lr_finder.ipynb #1b187db8
 def steepest(lrs, losses) -> float:
     "The learning rate where the loss falls fastest against log10(lr)."
     lrs, losses = _finite(lrs, losses)
     return float(lrs[np.gradient(losses, np.log10(lrs)).argmin()])
 
+# %% ../nbs/12_lr_finder.ipynb #c16e09fa
 def valley(lrs, losses, top_frac: float = 0.1) -> float:
     "Halfway (in log scale) from where the loss starts to fall (still within `top_frac` of the way down from its highest value) to its minimum."
     lrs, losses = _finite(lrs, losses)
@@ -75,6 +77,7 @@ def valley(lrs, losses, top_frac: float = 0.1) -> float:
     i_top = max(i for i in range(i_min + 1) if losses[i] >= level)
     return float(lrs[(i_top + i_min) // 2])
 
+# %% ../nbs/12_lr_finder.ipynb #a734af26
 def slide(lrs, losses, window: int = 15, slope_tol: float = 0.005, slope_avg: int = 5) -> float:
     "Going left from the end, the first window of `window` points whose end slopes (averaged over `slope_avg` points) agree within `slope_tol`; its left end's lr."
     lrs, losses = _finite(lrs, losses)
@@ -83,7 +86,7 @@ def slide(lrs, losses, window: int = 15, slope_tol: float = 0.005, slope_avg: in
     while right - window > 0 and abs(slope[right] - slope[right - window]) > slope_tol: right -= 1
     return float(lrs[max(right - window, 0)])
 
-# %% ../nbs/12_lr_finder.ipynb #80d8cb16
+# %% ../nbs/12_lr_finder.ipynb #19eb4480
 SUGGEST_FUNCS = (valley, steepest, minimum, slide)
 
 @dataclass
@@ -111,16 +114,17 @@ class LRFindResult:
         ax.legend(fontsize=8); ax.grid(alpha=0.3)
         return fig
 
+# %% ../nbs/12_lr_finder.ipynb #f0ee7d22
 def lr_find(learn: Learner, start_lr: float = 1e-7, end_lr: float = 10., n_iter: int = 100, stop_div: float = 4., beta: float = 0.9,
-            suggest_funcs=SUGGEST_FUNCS, skip_start: int = 10, skip_end: int = 5) -> LRFindResult:
-    "LR range test on `learn` (model, optimiser and RNGs restored afterwards); returns the curve and `suggest_funcs`' suggestions from it, ends skipped."
+            suggest_funcs: tuple = None, skip_start: int = 10, skip_end: int = 5) -> LRFindResult:
+    "LR range test on `learn` (model, optimiser and RNGs restored afterwards); returns the curve and the suggestions of `suggest_funcs` (default `SUGGEST_FUNCS`: valley, steepest, minimum, slide), ends skipped."
     finder = LRFinderCB(start_lr, end_lr, n_iter, stop_div, beta)
     all_cbs, epoch = learn.cbs, learn.epoch
     learn.cbs = [cb for cb in all_cbs if isinstance(cb, (DeviceCB, TrainCB))]
     try: learn.fit(math.ceil(n_iter / len(learn.dls.train)), valid=False, cbs=[finder])
     finally: learn.cbs, learn.epoch = all_cbs, epoch
     lrs, losses = finder.lrs[skip_start:len(finder.lrs) - skip_end], finder.losses[skip_start:len(finder.losses) - skip_end]
-    suggestions = {f.__name__: f(lrs, losses) for f in suggest_funcs}
+    suggestions = {f.__name__: f(lrs, losses) for f in (suggest_funcs or SUGGEST_FUNCS)}
     return LRFindResult(finder.lrs, finder.losses, finder.raw_losses, suggestions)
 
 Learner.lr_find = lr_find

@@ -24,7 +24,7 @@ class GeneralReLU(nn.Module):
         return x
     def extra_repr(self): return f'leak={self.leak}, sub={self.sub}, maxv={self.maxv}'
 
-# %% ../nbs/03_models.ipynb #7733c28e
+# %% ../nbs/03_models.ipynb #65cbacab
 def conv_block(ni: int, nf: int, ks: int = 3, stride: int = 2, act=nn.ReLU, norm=nn.BatchNorm2d) -> nn.Sequential:
     "Conv (`ks`, `stride`, padding ks//2), then `norm` and `act` when given; no conv bias when a norm follows."
     layers = [nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2, bias=norm is None)]
@@ -32,12 +32,14 @@ def conv_block(ni: int, nf: int, ks: int = 3, stride: int = 2, act=nn.ReLU, norm
     if act is not None: layers.append(act())
     return nn.Sequential(*layers)
 
+# %% ../nbs/03_models.ipynb #42acd93c
 def init_weights(m: nn.Module, leak: float = 0.):
     "Kaiming-normal initialisation for the weights of conv and linear layers feeding leaky units of slope `leak`."
     if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
         nn.init.kaiming_normal_(m.weight, a=leak)
         if m.bias is not None: nn.init.zeros_(m.bias)
 
+# %% ../nbs/03_models.ipynb #f0075f2a
 def get_cnn(nfs=(8, 16, 32, 64), n_out: int = 10, leak: float = 0.1, sub: float = 0.4, norm=nn.BatchNorm2d, n_in: int = 1) -> nn.Sequential:
     "The lesson CNN: stride-2 conv blocks with `nfs` channels (28x28 -> 1x1 after five), GeneralReLU, kaiming init."
     if len(nfs) != 4: raise ValueError(f"nfs must give 4 channel counts (28x28 -> 2x2 in 4 stride-2 blocks), got {len(nfs)}")

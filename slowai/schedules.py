@@ -12,29 +12,33 @@ from functools import partial
 import torch
 from .learner import Callback, HYPER_ALIASES, get_hyper
 
-# %% ../nbs/10_schedules.ipynb #799963f7
+# %% ../nbs/10_schedules.ipynb #fe2be52a
 def sched_const(start: float, end: float, pos: float) -> float:
     "Stay at `start` whatever `pos` is (`end` is ignored): training without a schedule."
     return start
 
+# %% ../nbs/10_schedules.ipynb #76a27fd9
 def sched_lin(start: float, end: float, pos: float) -> float:
     "Straight line from `start` at pos 0 to `end` at pos 1."
     return start + pos * (end - start)
 
+# %% ../nbs/10_schedules.ipynb #ef84b24a
 def sched_cos(start: float, end: float, pos: float) -> float:
     "Half a cosine wave from `start` at pos 0 to `end` at pos 1: flat at both ends, steepest in the middle."
     return end + (start - end) * (1 + math.cos(math.pi * pos)) / 2
 
+# %% ../nbs/10_schedules.ipynb #e1c4b2d4
 def sched_exp(start: float, end: float, pos: float) -> float:
     "Geometric interpolation `start * (end/start)**pos`: the same factor of change per step; `start` and `end` must be positive."
     if start <= 0 or end <= 0: raise ValueError(f"sched_exp needs positive start and end (it interpolates their logarithms), got start={start}, end={end}")
     return start * (end / start) ** pos
 
+# %% ../nbs/10_schedules.ipynb #755a9cd4
 def sched_poly(start: float, end: float, pos: float, power: float = 2.) -> float:
     "`end + (start - end) * (1 - pos)**power`, the form of torch's `PolynomialLR`: power 1 is linear, larger powers drop faster early."
     return end + (start - end) * (1 - pos) ** power
 
-# %% ../nbs/10_schedules.ipynb #c86079c8
+# %% ../nbs/10_schedules.ipynb #6fd3e6f2
 def sched_step(start: float, end: float, pos: float, milestones=(0.5, 0.75)) -> float:
     "Piecewise constant: `start`, times the same factor at each milestone (fractions of training), reaching `end` after the last."
     if not milestones or any(not 0 < m <= 1 for m in milestones) or list(milestones) != sorted(milestones):
@@ -43,11 +47,13 @@ def sched_step(start: float, end: float, pos: float, milestones=(0.5, 0.75)) -> 
     n_passed = sum(pos >= m for m in milestones)
     return start * (end / start) ** (n_passed / len(milestones))
 
+# %% ../nbs/10_schedules.ipynb #8339955e
 def sched_warmup(start: float, end: float, pos: float, pct: float = 0.1) -> float:
     "Straight line from `start` to `end` over the first `pct` of training, then constant at `end` (torch's `LinearLR`)."
     if not 0 < pct <= 1: raise ValueError(f"pct (the warm-up fraction) must be in (0, 1], got {pct}")
     return sched_lin(start, end, min(pos / pct, 1.))
 
+# %% ../nbs/10_schedules.ipynb #6634e849
 def sched_sgdr(start: float, end: float, pos: float, n_cycles: int = 3, cycle_mult: int = 2) -> float:
     "Cosine from `start` to `end`, restarted `n_cycles` times in all, each cycle `cycle_mult` times longer than the last (SGDR)."
     if n_cycles < 1 or cycle_mult <= 0: raise ValueError(f"n_cycles must be >= 1 and cycle_mult > 0, got n_cycles={n_cycles}, cycle_mult={cycle_mult}")

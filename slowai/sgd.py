@@ -25,11 +25,12 @@ def check_hyper(name: str, value, lo: float = 0., hi: float = math.inf, hi_open:
         closing = ')' if hi_open or hi == math.inf else ']'
         raise ValueError(f"{name} must be in [{lo:g}, {hi:g}{closing}, got {value}")
 
-# %% ../nbs/04_sgd.ipynb #066297bd
+# %% ../nbs/04_sgd.ipynb #4d071e84
 def as_float(x) -> float:
     "A hyper-parameter as a Python number (`lr` may be a one-element tensor)."
     return x.item() if isinstance(x, Tensor) else x
 
+# %% ../nbs/04_sgd.ipynb #cbcbec1c
 def chunk_bounds(sizes: list, max_size: int) -> list:
     "Split consecutive items of `sizes` into runs `(lo, hi)` totalling at most `max_size` (an item larger than that gets a run of its own)."
     bounds, lo, total = [], 0, 0
@@ -38,6 +39,7 @@ def chunk_bounds(sizes: list, max_size: int) -> list:
         total += n
     return bounds + [(lo, len(sizes))] if sizes else bounds
 
+# %% ../nbs/04_sgd.ipynb #37ab43c1
 class BaseOptimizer(Optimizer):
     "A `torch.optim.Optimizer` whose `step` skips params without a grad, applies `maximize`, and hands each group to `update_foreach` (in chunks) or `update_single`."
     foreach_chunk = 2**20  # elements per foreach call: temporaries stay small enough to be reused and to stay in the CPU cache
@@ -119,7 +121,7 @@ def param_groups_no_wd(model: nn.Module, weight_decay: float) -> list:
               {'params': [p for p in params if p.ndim <= 1], 'weight_decay': 0.}]
     return [g for g in groups if g['params']]
 
-# %% ../nbs/04_sgd.ipynb #8680b972
+# %% ../nbs/04_sgd.ipynb #866b0d2a
 @contextmanager
 def one_thread():
     "Run the block with one intra-op thread: on tensors this small, waking other threads costs more than it saves."
@@ -128,17 +130,20 @@ def one_thread():
     try: yield
     finally: torch.set_num_threads(n)
 
+# %% ../nbs/04_sgd.ipynb #673d50a2
 def toy_model(seed: int = 0) -> nn.Module:
     "A tiny MLP with a LayerNorm (so it has matrices and 1-d params), initialised from `seed` without touching the global RNG."
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return nn.Sequential(nn.Linear(5, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3))
 
+# %% ../nbs/04_sgd.ipynb #1d11bba1
 def two_param_groups(model: nn.Module, **group1) -> list:
     "Param groups for `model`: matrices in group 0 (the optimiser's defaults), 1-d params in group 1 with hyper-parameters `group1`."
     params = list(model.parameters())
     return [{'params': [p for p in params if p.ndim > 1]}, {'params': [p for p in params if p.ndim <= 1], **group1}]
 
+# %% ../nbs/04_sgd.ipynb #5944b56d
 def train_toy(model: nn.Module, opt: Optimizer, steps: range, seed: int = 0, sched=None):
     "One `opt` step (then `sched` step) per index in `steps`, on a random batch seeded by the index; every 5th step the last bias has no grad."
     sign = -1 if opt.param_groups[0].get('maximize') else 1  # a maximising optimiser climbs the negated loss

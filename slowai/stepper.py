@@ -13,31 +13,39 @@ import torch
 from .sgd import BaseOptimizer, as_float, check_hyper
 from .adam import RAdam
 
-# %% ../nbs/08_stepper.ipynb #93b275e3
+# %% ../nbs/08_stepper.ipynb #e073a2ae
 def l2_reg(p, grad, weight_decay, **_):
     "L2 regularisation: the working gradient becomes `grad + weight_decay * p` (PyTorch's `weight_decay` for SGD, RMSprop, Adam)."
     if weight_decay: return {'grad': grad.add(p, alpha=weight_decay)}
+
+# %% ../nbs/08_stepper.ipynb #301648fe
 l2_reg.defaults = dict(weight_decay=0.)
 
 def weight_decay(p, grad, lr, weight_decay, **_):
     "Decoupled weight decay (AdamW): shrink the param, `p *= 1 - lr * weight_decay`, leaving the gradient alone."
     if weight_decay: p.mul_(1 - lr * weight_decay)
+
+# %% ../nbs/08_stepper.ipynb #05ec5d71
 weight_decay.defaults = dict(weight_decay=1e-2)
 
 def sgd_step(p, grad, lr, **_):
     "The SGD step: `p -= lr * grad`."
     p.add_(grad, alpha=-lr)
 
-# %% ../nbs/08_stepper.ipynb #e0a4d156
+# %% ../nbs/08_stepper.ipynb #6138ffa4
 def average_grad(p, grad, momentum, dampening, momentum_buffer=None, **_):
     "SGD's momentum buffer: `b = momentum * b + (1 - dampening) * grad`, started at the first gradient as in PyTorch."
     if momentum_buffer is None: return {'momentum_buffer': grad.clone()}
     momentum_buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
+
+# %% ../nbs/08_stepper.ipynb #65c102fe
 average_grad.defaults = dict(momentum=0.9, dampening=0.)
 
 def momentum_step(p, grad, lr, momentum, nesterov, momentum_buffer, **_):
     "Step along the momentum buffer, `p -= lr * b`, or with `nesterov` along `grad + momentum * b`."
     p.add_(grad.add(momentum_buffer, alpha=momentum) if nesterov else momentum_buffer, alpha=-lr)
+
+# %% ../nbs/08_stepper.ipynb #d7d9dd81
 momentum_step.defaults = dict(nesterov=False)
 
 def count_step(p, grad, step=None, **_):
@@ -45,13 +53,15 @@ def count_step(p, grad, step=None, **_):
     if step is None: return {'step': torch.tensor(1.)}
     step += 1
 
-# %% ../nbs/08_stepper.ipynb #69ebe709
+# %% ../nbs/08_stepper.ipynb #1325a00c
 def average_sqr_grad(p, grad, alpha, square_avg=None, **_):
     "RMSProp's average of squared gradients: `v = alpha * v + (1 - alpha) * grad**2`, started at zero."
     new = square_avg is None
     if new: square_avg = torch.zeros_like(p, memory_format=torch.preserve_format)
     square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
     if new: return {'square_avg': square_avg}
+
+# %% ../nbs/08_stepper.ipynb #28006dbe
 average_sqr_grad.defaults = dict(alpha=0.99)
 
 def rms_prop_step(p, grad, lr, eps, square_avg, **_):
@@ -59,7 +69,7 @@ def rms_prop_step(p, grad, lr, eps, square_avg, **_):
     p.addcdiv_(grad, square_avg.sqrt().add_(eps), value=-lr)
 rms_prop_step.defaults = dict(eps=1e-8)
 
-# %% ../nbs/08_stepper.ipynb #28860ec5
+# %% ../nbs/08_stepper.ipynb #0feb2e49
 def adam_moments(p, grad, betas, exp_avg=None, exp_avg_sq=None, **_):
     "Adam's averages, both started at zero: `m = beta1 * m + (1 - beta1) * grad`, `v = beta2 * v + (1 - beta2) * grad**2`."
     new = exp_avg is None
@@ -67,6 +77,8 @@ def adam_moments(p, grad, betas, exp_avg=None, exp_avg_sq=None, **_):
     exp_avg.lerp_(grad, 1 - betas[0])
     exp_avg_sq.mul_(betas[1]).addcmul_(grad, grad, value=1 - betas[1])
     if new: return {'exp_avg': exp_avg, 'exp_avg_sq': exp_avg_sq}
+
+# %% ../nbs/08_stepper.ipynb #e54a7389
 adam_moments.defaults = dict(betas=(0.9, 0.999))
 
 def adam_step(p, grad, lr, betas, eps, step, exp_avg, exp_avg_sq, **_):
@@ -74,6 +86,8 @@ def adam_step(p, grad, lr, betas, eps, step, exp_avg, exp_avg_sq, **_):
     t = step.item()
     denom = (exp_avg_sq.sqrt() / (1 - betas[1]**t)**0.5).add_(eps)
     p.addcdiv_(exp_avg, denom, value=-lr / (1 - betas[0]**t))
+
+# %% ../nbs/08_stepper.ipynb #29a4d8a7
 adam_step.defaults = dict(eps=1e-8)
 
 def radam_step(p, grad, lr, betas, eps, step, exp_avg, exp_avg_sq, **_):
@@ -112,38 +126,44 @@ class StepOptimizer(BaseOptimizer):
                     grad = new.pop('grad', grad)
                     state.update(new)
 
-# %% ../nbs/08_stepper.ipynb #60eaaf7b
+# %% ../nbs/08_stepper.ipynb #e14dc433
 def weight_decay_cb(decoupled: bool):
     "The step function for weight decay: `weight_decay` (decoupled) or `l2_reg`."
     return weight_decay if decoupled else l2_reg
 
+# %% ../nbs/08_stepper.ipynb #31f56072
 def sgd_opt(params, lr: float = 1e-3, weight_decay: float = 0., decoupled_weight_decay: bool = False, maximize: bool = False) -> StepOptimizer:
     "SGD (as `slowai.sgd.SGD`) from step functions: L2 or decoupled weight decay, then `sgd_step`."
     decay = weight_decay_cb(decoupled_weight_decay)
     return StepOptimizer(params, [decay, sgd_step], lr=lr, weight_decay=weight_decay, maximize=maximize)
 
+# %% ../nbs/08_stepper.ipynb #bb6bb191
 def momentum_opt(params, lr: float = 1e-3, momentum: float = 0.9, dampening: float = 0., nesterov: bool = False,
                  weight_decay: float = 0., maximize: bool = False) -> StepOptimizer:
     "SGD with momentum (as `slowai.momentum.Momentum` / `torch.optim.SGD`) from step functions."
     return StepOptimizer(params, [l2_reg, average_grad, momentum_step], lr=lr, momentum=momentum, dampening=dampening,
                          nesterov=nesterov, weight_decay=weight_decay, maximize=maximize)
 
+# %% ../nbs/08_stepper.ipynb #9da06492
 def rmsprop_opt(params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0., maximize: bool = False) -> StepOptimizer:
     "RMSProp (as `slowai.rmsprop.RMSprop` without the centred and momentum variants) from step functions."
     return StepOptimizer(params, [l2_reg, count_step, average_sqr_grad, rms_prop_step], lr=lr, alpha=alpha, eps=eps,
                          weight_decay=weight_decay, maximize=maximize)
 
+# %% ../nbs/08_stepper.ipynb #938c5844
 def adam_opt(params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.,
              decoupled_weight_decay: bool = False, maximize: bool = False) -> StepOptimizer:
     "Adam (as `slowai.adam.Adam` without AMSGrad) from step functions; `decoupled_weight_decay` makes it AdamW."
     return StepOptimizer(params, [weight_decay_cb(decoupled_weight_decay), count_step, adam_moments, adam_step], lr=lr,
                          betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
 
+# %% ../nbs/08_stepper.ipynb #749ab86a
 def adamw_opt(params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
               maximize: bool = False) -> StepOptimizer:
     "AdamW (as `slowai.adam.AdamW`): `adam_opt` with decoupled weight decay."
     return adam_opt(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True, maximize=maximize)
 
+# %% ../nbs/08_stepper.ipynb #90bd1d3b
 def radam_opt(params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.,
               decoupled_weight_decay: bool = False, maximize: bool = False) -> StepOptimizer:
     "RAdam (as `slowai.adam.RAdam`) from step functions: Adam's list with `radam_step` as the last function."
