@@ -110,8 +110,8 @@ def cmd_bench(args) -> list:
         plot_league(summary).savefig(args.plot, dpi=100, bbox_inches='tight'); print(f'heat map saved to {args.plot}')
     return summary
 
-# %% ../nbs/20_cli.ipynb #cf06c786
-def main(argv=None) -> int:
+# %% ../nbs/20_cli.ipynb #39684b22
+def main(argv: list = None) -> int:
     "Entry point of the `slowai` console script."
     args = build_parser().parse_args(argv)
     try:

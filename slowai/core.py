@@ -15,8 +15,8 @@ def in_test_mode() -> bool:
     "True when running under `nbdev_test` (which sets `IN_TEST`), so lessons can train on a subsample."
     return os.environ.get('IN_TEST', '') not in ('', '0')
 
-# %% ../nbs/00_core.ipynb #a3133a47
-def default_device(device=None) -> torch.device:
+# %% ../nbs/00_core.ipynb #f6f5a1ba
+def default_device(device: str = None) -> torch.device:
     "The device to train on: `device` if given (checked to exist), else cuda, then mps, then cpu."
     if device is not None:
         device = torch.device(device)

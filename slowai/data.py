@@ -70,8 +70,8 @@ def hub_to_tensors(dsd) -> dict:
         out[f'y_{split}'] = torch.from_numpy(np.asarray(ds['label'])).long()
     return out
 
-# %% ../nbs/01_data.ipynb #3355c3f1
-def load_fashion_mnist(path=None) -> dict:
+# %% ../nbs/01_data.ipynb #08d3999a
+def load_fashion_mnist(path: str = None) -> dict:
     "Fashion-MNIST as uint8 images and int64 labels: from the IDX folder `path`, else `$SLOWAI_FASHION_MNIST`, else the HF hub."
     path = path or os.environ.get(ENV_VAR)
     if path: return load_idx_folder(path)
@@ -83,8 +83,8 @@ def load_fashion_mnist(path=None) -> dict:
                               f"or set the environment variable {ENV_VAR}=/path/to/fashion-mnist") from None
     return hub_to_tensors(dsd)
 
-# %% ../nbs/01_data.ipynb #f0a91b41
-def show_images(x, y=None, n=16, ncols=8, classes=FASHION_CLASSES, figsize=None, preds=None):
+# %% ../nbs/01_data.ipynb #c63866a7
+def show_images(x, y: torch.Tensor = None, n=16, ncols=8, classes=FASHION_CLASSES, figsize: tuple = None, preds: torch.Tensor = None):
     "Show the first `n` images of `x` (N,H,W or N,1,H,W) in a grid, titled with class names of `y` (and `preds` when given)."
     import matplotlib.pyplot as plt
     x = x[:n].detach().cpu()
@@ -156,9 +156,9 @@ def to_float_images(x: torch.Tensor, stats) -> torch.Tensor:
     mean, std = stats
     return ((x.float() / 255 - mean) / std)[:, None]
 
-# %% ../nbs/01_data.ipynb #7cee2050
-def get_dls(bs: int = 1024, path=None, device=None, subsample: int = None, n_valid: int = 10_000, seed: int = 42,
-            test: bool = False, batch_tfm=None, data: dict = None) -> DataLoaders:
+# %% ../nbs/01_data.ipynb #6a17a335
+def get_dls(bs: int = 1024, path: str = None, device: str = None, subsample: int = None, n_valid: int = 10_000, seed: int = 42,
+            test: bool = False, batch_tfm: callable = None, data: dict = None) -> DataLoaders:
     "Fashion-MNIST as device-resident loaders: a seeded train/valid split of the training set, stats from train, optional test."
     data = data if data is not None else load_fashion_mnist(path)
     device = default_device(device)

@@ -66,13 +66,13 @@ def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSche
     if sched == 'onecycle': return ParamSchedulerCB(one_cycle_scheds(lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85)))
     return ParamSchedulerCB(named_scheds('none' if sched == 'const' else sched, lr))
 
-# %% ../nbs/14_league.ipynb #bf170074
+# %% ../nbs/14_league.ipynb #9f0f7569
 def _learner(opt_name: str, dls, lr: float, device, cbs=()):
     base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB(), MixedPrecisionCB()] + opt_cbs(opt_name)
     model = get_cnn()
     return Learner(model, dls, lr=lr, opt_func=get_opt_func(opt_name, model), cbs=base + list(cbs))
 
-def pick_lr(opt_name: str, dls, seed: int = 0, device=None, n_iter: int = 100) -> float:
+def pick_lr(opt_name: str, dls, seed: int = 0, device: str = None, n_iter: int = 100) -> float:
     "Learning rate for `opt_name` from a short LR range test (`valley` suggestion) on a fresh lesson CNN seeded with `seed`."
     set_seed(seed)
     learn = _learner(opt_name, dls, 1e-3, default_device(device))
@@ -83,8 +83,8 @@ def pick_lr(opt_name: str, dls, seed: int = 0, device=None, n_iter: int = 100) -
     if lr is None or not math.isfinite(lr): raise RuntimeError(f"the LR range test for {opt_name} gave no usable suggestion")
     return lr
 
-# %% ../nbs/14_league.ipynb #2bd8ca84
-def run_cell(opt_name: str, sched: str, seed: int, dls, n_epochs: int = 3, lr: float = None, device=None, log=None) -> dict:
+# %% ../nbs/14_league.ipynb #b8fba357
+def run_cell(opt_name: str, sched: str, seed: int, dls, n_epochs: int = 3, lr: float = None, device: str = None, log: callable = None) -> dict:
     "Train the lesson CNN with `opt_name` and schedule `sched` for `n_epochs` (lr from `pick_lr` unless given); final eval metrics."
     device = default_device(device)
     lr = pick_lr(opt_name, dls, seed, device) if lr is None else lr
@@ -116,9 +116,9 @@ def read_results(csv_path) -> list:
         r['subsample'] = None if r['subsample'] in ('', 'None') else int(r['subsample'])
     return rows
 
-# %% ../nbs/14_league.ipynb #f93ee3da
+# %% ../nbs/14_league.ipynb #77e072b9
 def run_league(opts=CLASSIC, scheds=SCHEDULES, seeds=(0, 1, 2), n_epochs: int = 3, bs: int = 256, subsample: int = None,
-               path=None, device=None, csv_path='league.csv', resume: bool = False, progress: bool = True, lr_find_iters: int = 100) -> list:
+               path: str = None, device: str = None, csv_path='league.csv', resume: bool = False, progress: bool = True, lr_find_iters: int = 100) -> list:
     "Train every optimiser x schedule x seed, appending each result to `csv_path`; `resume` skips cells already there. Returns all rows."
     for o in opts:
         if o not in OPT_NAMES: raise ValueError(f"unknown optimiser {o!r}; choose one of {', '.join(OPT_NAMES)}")
@@ -170,8 +170,8 @@ def format_table(summary) -> str:
         lines.append(f"| {i} | {d['opt']} | {d['sched']} | {d['acc_mean']:.4f} ± {d['acc_std']:.4f}{flag} | {d['n']} | {d['lr']:.2e} | {d['time']:.1f} |")
     return '\n'.join(lines)
 
-# %% ../nbs/14_league.ipynb #56d65544
-def plot_league(summary, figsize=None):
+# %% ../nbs/14_league.ipynb #c9539926
+def plot_league(summary, figsize: tuple = None):
     "Heat map of mean eval accuracy, optimisers down, schedules across, annotated with mean ± std."
     import matplotlib.pyplot as plt
     opts = [o for o in OPT_NAMES if any(d['opt'] == o for d in summary)] + sorted({d['opt'] for d in summary} - set(OPT_NAMES))

@@ -143,7 +143,7 @@ def get_hyper(pg: dict, name: str) -> float:
             return float(v)
     raise KeyError(f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}")
 
-# %% ../nbs/02_learner.ipynb #4f085556
+# %% ../nbs/02_learner.ipynb #375906f4
 class RecorderCB(Callback):
     "Record the loss and the named hyper-parameters of param group 0 for every training batch; `plot` them."
     order = 50
@@ -155,7 +155,7 @@ class RecorderCB(Callback):
         for n in self.names: self.recs[n].append(get_hyper(pg, n))  # the values this batch is trained with
     def after_loss(self, learn):
         if learn.training: self.recs['loss'].append(learn.loss.detach().float().item())
-    def plot(self, figsize=None):
+    def plot(self, figsize: tuple = None):
         "One panel per recorded quantity, against the training batch number."
         import matplotlib.pyplot as plt
         names = list(self.recs)
@@ -242,7 +242,7 @@ class EpochSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training epoch."
     def __init__(self, sched_func): super().__init__(sched_func, 'epoch')
 
-# %% ../nbs/02_learner.ipynb #d156f49c
+# %% ../nbs/02_learner.ipynb #f58b1de9
 class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func(params, lr=lr)`, driven by callbacks `cbs`."
     def __init__(self, model: nn.Module, dls, loss_func=F.cross_entropy, lr: float = 0.1, cbs=None, opt_func=torch.optim.SGD):
@@ -300,7 +300,7 @@ class Learner:
         if self.opt is None: self.opt = self.opt_func(self.model.parameters(), lr=self.lr)
         return self.opt
 
-    def fit(self, n_epochs: int = 1, train: bool = True, valid: bool = True, cbs=None, lr: float = None, resume=None):
+    def fit(self, n_epochs: int = 1, train: bool = True, valid: bool = True, cbs: list = None, lr: float = None, resume: str = None):
         "Train for `n_epochs` epochs (continuing after the checkpoint `resume` if given), with extra callbacks `cbs` for this fit."
         if n_epochs < 1: raise ValueError(f"n_epochs must be at least 1, got {n_epochs}")
         cbs = list(cbs or [])
@@ -347,9 +347,9 @@ class SaveCheckpointCB(Callback):
         if (learn.training and learn.do_valid) or (learn.epoch + 1) % self.every: return
         learn.save(self.path)
 
-# %% ../nbs/02_learner.ipynb #528bb6c6
-def train(model: nn.Module, dls, lr: float = 0.1, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs=None,
-          loss_func=F.cross_entropy, device=None, mixed_precision: bool = True, progress: bool = False, seed: int = None,
+# %% ../nbs/02_learner.ipynb #6c840376
+def train(model: nn.Module, dls, lr: float = 0.1, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs: list = None,
+          loss_func=F.cross_entropy, device: str = None, mixed_precision: bool = True, progress: bool = False, seed: int = None,
           compile: bool = False) -> Learner:
     "Train `model` on `dls` for `n_epochs` with `opt_func(params, lr=lr)`, printing a per-epoch table; returns the Learner."
     if seed is not None:

@@ -233,14 +233,14 @@ class Muon(BaseOptimizer):
         if group['use_muon']: _muon_foreach(group, params, grads, states)
         else: AdamW.update_foreach(self, _adamw_group(group), params, grads, states)
 
-# %% ../nbs/17_modern.ipynb #cbf312c0
+# %% ../nbs/17_modern.ipynb #4a6e7606
 def _last_layer(model: nn.Module) -> nn.Module:
     "The last Linear or conv layer of `model`, taken as its output layer."
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
     if not layers: raise ValueError("the model has no Linear or Conv layer to treat as the output layer: pass head=")
     return layers[-1]
 
-def muon_param_groups(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., head=None) -> list:
+def muon_param_groups(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., head: nn.Module = None) -> list:
     "Groups for `Muon`: hidden weights with >= 2 dims (Muon); biases, norms, embeddings and the `head` layer (default: the last Linear/conv) with AdamW."
     head = _last_layer(model) if head is None else model.get_submodule(head) if isinstance(head, str) else head
     adamw_ids = {id(p) for p in head.parameters()}
@@ -249,7 +249,7 @@ def muon_param_groups(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_dec
     return [dict(params=[p for p in params if p.ndim >= 2 and id(p) not in adamw_ids]),
             dict(params=[p for p in params if p.ndim < 2 or id(p) in adamw_ids], use_muon=False, lr=adamw_lr, weight_decay=adamw_weight_decay)]
 
-def muon_opt_func(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., head=None, **kwargs):
+def muon_opt_func(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., head: nn.Module = None, **kwargs):
     "An `opt_func` for `train`: `Muon(muon_param_groups(model, adamw_lr, adamw_weight_decay, head), lr=lr, **kwargs)`."
     def opt_func(params, lr: float) -> Muon:
         groups = muon_param_groups(model, adamw_lr, adamw_weight_decay, head)

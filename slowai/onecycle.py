@@ -37,9 +37,9 @@ def one_cycle_scheds(lr_max: float, div_factor: float = 25., final_div_factor: f
         scheds['mom'] = combine_scheds(pcts, mom_phases)
     return scheds
 
-# %% ../nbs/11_onecycle.ipynb #ba15426a
+# %% ../nbs/11_onecycle.ipynb #258b73aa
 def fit_one_cycle(learn: Learner, n_epochs: int, lr_max: float = None, div_factor: float = 25., final_div_factor: float = 1e4,
-                  pct_start: float = 0.3, moms=(0.95, 0.85), three_phase: bool = False, total_steps: int = None, cbs=None, resume=None) -> Learner:
+                  pct_start: float = 0.3, moms=(0.95, 0.85), three_phase: bool = False, total_steps: int = None, cbs: list = None, resume: str = None) -> Learner:
     "Fit `learn` for `n_epochs` with the 1cycle policy peaking at `lr_max` (default `learn.lr`); `total_steps`, if given, must match the fit."
     lr_max = learn.lr if lr_max is None else lr_max
     n_steps = n_epochs * len(learn.dls.train)
@@ -52,7 +52,7 @@ def fit_one_cycle(learn: Learner, n_epochs: int, lr_max: float = None, div_facto
 
 Learner.fit_one_cycle = fit_one_cycle
 
-def train_1cycle(model, dls, lr_max: float, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs=None, div_factor: float = 25.,
+def train_1cycle(model, dls, lr_max: float, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs: list = None, div_factor: float = 25.,
                  final_div_factor: float = 1e4, pct_start: float = 0.3, moms=(0.95, 0.85), three_phase: bool = False, **train_kwargs) -> Learner:
     "`train` with the 1cycle policy: lr peaks at `lr_max`, momentum (or Adam's beta1) cycles through `moms`; returns the Learner."
     scheds = one_cycle_scheds(lr_max, div_factor, final_div_factor, pct_start, moms, three_phase)

@@ -79,8 +79,8 @@ def combine_scheds(pcts, scheds):
         raise ValueError(f"pcts must be positive fractions of training that sum to 1, got {pcts} (sum {sum(pcts)})")
     return partial(_run_phases, pcts, scheds)
 
-# %% ../nbs/10_schedules.ipynb #3ab27aac
-def plot_scheds(scheds: dict, n_steps: int = 200, ncols: int = 4, figsize=None):
+# %% ../nbs/10_schedules.ipynb #d9d36023
+def plot_scheds(scheds: dict, n_steps: int = 200, ncols: int = 4, figsize: tuple = None):
     "One panel per `name: schedule of pos` in `scheds`, over `n_steps` positions from 0 to 1; returns the figure."
     import matplotlib.pyplot as plt
     nrows = -(-len(scheds) // ncols)

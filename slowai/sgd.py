@@ -143,8 +143,8 @@ def two_param_groups(model: nn.Module, **group1) -> list:
     params = list(model.parameters())
     return [{'params': [p for p in params if p.ndim > 1]}, {'params': [p for p in params if p.ndim <= 1], **group1}]
 
-# %% ../nbs/04_sgd.ipynb #5944b56d
-def train_toy(model: nn.Module, opt: Optimizer, steps: range, seed: int = 0, sched=None):
+# %% ../nbs/04_sgd.ipynb #0bffece0
+def train_toy(model: nn.Module, opt: Optimizer, steps: range, seed: int = 0, sched: callable = None):
     "One `opt` step (then `sched` step) per index in `steps`, on a random batch seeded by the index; every 5th step the last bias has no grad."
     sign = -1 if opt.param_groups[0].get('maximize') else 1  # a maximising optimiser climbs the negated loss
     for i in steps:
@@ -156,8 +156,8 @@ def train_toy(model: nn.Module, opt: Optimizer, steps: range, seed: int = 0, sch
         opt.step()
         if sched is not None: sched.step()
 
-# %% ../nbs/04_sgd.ipynb #0e414151
-def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched=None, eps: float = 1e-5, seed: int = 0):
+# %% ../nbs/04_sgd.ipynb #0b9787ad
+def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: callable = None, eps: float = 1e-5, seed: int = 0):
     "Train two copies of `toy_model` with `ours` and `theirs` (callables taking param groups); params and state must agree to `eps`."
     models = [toy_model(seed), toy_model(seed)]
     opts = [make(two_param_groups(m, **copy.deepcopy(group1 or {}))) for make, m in zip((ours, theirs), models)]

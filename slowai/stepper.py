@@ -32,8 +32,8 @@ def sgd_step(p, grad, lr, **_):
     "The SGD step: `p -= lr * grad`."
     p.add_(grad, alpha=-lr)
 
-# %% ../nbs/08_stepper.ipynb #6138ffa4
-def average_grad(p, grad, momentum, dampening, momentum_buffer=None, **_):
+# %% ../nbs/08_stepper.ipynb #7e802737
+def average_grad(p, grad, momentum, dampening, momentum_buffer: torch.Tensor = None, **_):
     "SGD's momentum buffer: `b = momentum * b + (1 - dampening) * grad`, started at the first gradient as in PyTorch."
     if momentum_buffer is None: return {'momentum_buffer': grad.clone()}
     momentum_buffer.mul_(momentum).add_(grad, alpha=1 - dampening)
@@ -53,8 +53,8 @@ def count_step(p, grad, step=None, **_):
     if step is None: return {'step': torch.tensor(1.)}
     step += 1
 
-# %% ../nbs/08_stepper.ipynb #1325a00c
-def average_sqr_grad(p, grad, alpha, square_avg=None, **_):
+# %% ../nbs/08_stepper.ipynb #d0c1b991
+def average_sqr_grad(p, grad, alpha, square_avg: torch.Tensor = None, **_):
     "RMSProp's average of squared gradients: `v = alpha * v + (1 - alpha) * grad**2`, started at zero."
     new = square_avg is None
     if new: square_avg = torch.zeros_like(p, memory_format=torch.preserve_format)
@@ -69,8 +69,8 @@ def rms_prop_step(p, grad, lr, eps, square_avg, **_):
     p.addcdiv_(grad, square_avg.sqrt().add_(eps), value=-lr)
 rms_prop_step.defaults = dict(eps=1e-8)
 
-# %% ../nbs/08_stepper.ipynb #0feb2e49
-def adam_moments(p, grad, betas, exp_avg=None, exp_avg_sq=None, **_):
+# %% ../nbs/08_stepper.ipynb #78edeb60
+def adam_moments(p, grad, betas, exp_avg: torch.Tensor = None, exp_avg_sq: torch.Tensor = None, **_):
     "Adam's averages, both started at zero: `m = beta1 * m + (1 - beta1) * grad`, `v = beta2 * v + (1 - beta2) * grad**2`."
     new = exp_avg is None
     if new: exp_avg, exp_avg_sq = (torch.zeros_like(p, memory_format=torch.preserve_format) for _ in range(2))
