@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_args(b)
     return p
 
-# %% ../nbs/20_cli.ipynb #e0e0cf6f
+# %% ../nbs/20_cli.ipynb #0f0246b7
 def _dls(args, device):
     return get_dls(bs=args.bs, path=args.data, device=device, subsample=args.subsample)
 
@@ -67,7 +67,7 @@ def cmd_train(args) -> dict:
     device = default_device(args.device)
     set_seed(args.seed)
     dls = _dls(args, device)
-    print(f'slowai train: lesson CNN, {args.opt}, lr {args.lr}, schedule {args.sched}, bs {args.bs}, {args.epochs} epochs on {device} '
+    print(f'slowai train: lesson CNN, {args.opt}, lr {args.lr}, schedule {args.sched}, bs {args.bs}, {args.epochs} epoch{"s" if args.epochs > 1 else ""} on {device} '
           f'({len(dls.train.x)} train / {len(dls.valid.x)} valid images)')
     cbs = opt_cbs(args.opt) + ([] if args.sched == 'none' else [get_sched_cb(args.sched, args.lr, args.opt)])
     model = get_cnn()
@@ -92,13 +92,13 @@ def cmd_lr_find(args) -> dict:
     print(f'plot saved to {args.plot}')
     return res.suggestions
 
-# %% ../nbs/20_cli.ipynb #0a4954e0
+# %% ../nbs/20_cli.ipynb #ba4e4132
 def cmd_bench(args) -> list:
     "Run `slowai bench`: the league table, printed sorted (and the heat map saved with `--plot`); returns the summary."
     device = default_device(args.device)
     n = len(args.opts) * len(args.scheds) * len(args.seeds)
     print(f'slowai bench: {len(args.opts)} optimisers x {len(args.scheds)} schedules x {len(args.seeds)} seeds = {n} runs of {args.epochs} '
-          f'epoch(s) on {device}; results in {args.csv}' + (' (resuming)' if args.resume else ''))
+          f'epoch{"s" if args.epochs > 1 else ""} on {device}; results in {args.csv}' + (' (resuming)' if args.resume else ''))
     rows = run_league(args.opts, args.scheds, args.seeds, n_epochs=args.epochs, bs=args.bs, subsample=args.subsample, path=args.data,
                       device=device, csv_path=args.csv, resume=args.resume, progress=args.progress, lr_find_iters=args.lr_find_iters)
     rows = [r for r in rows if r['opt'] in args.opts and r['sched'] in args.scheds and r['seed'] in args.seeds]
