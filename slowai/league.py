@@ -7,7 +7,7 @@ __all__ = ['OPTIMIZERS', 'MODEL_OPTIMIZERS', 'CLASSIC', 'NO_MOMENTUM', 'SCHEDULE
            'get_opt_func', 'opt_cbs', 'get_sched_cb', 'pick_lr', 'run_cell', 'read_results', 'run_league', 'summarise',
            'format_table', 'plot_league']
 
-# %% ../nbs/14_league.ipynb #7ce559dc
+# %% ../nbs/14_league.ipynb #a48a04da
 import csv, math, statistics, time
 from functools import partial
 from pathlib import Path
@@ -19,10 +19,10 @@ from .learner import Learner, DeviceCB, MetricsCB, MixedPrecisionCB, TerminateOn
 from .lr_finder import lr_find
 from .models import get_cnn
 from .momentum import Momentum
-from .onecycle import one_cycle_scheds
+from .onecycle import sched_cb
 from .rmsprop import RMSprop
 from .modern import Lion, SFAdamW, ScheduleFreeCB, muon_opt_func
-from .schedules import ParamSchedulerCB, named_scheds
+from .schedules import ParamSchedulerCB
 from .sgd import SGD
 
 # %% ../nbs/14_league.ipynb #19275a50
@@ -58,13 +58,11 @@ def opt_cbs(name: str) -> list:
     "Callbacks an optimiser needs in every fit (Schedule-Free AdamW: train/eval mode switches)."
     return [ScheduleFreeCB()] if name == 'sfadamw' else []
 
-# %% ../nbs/14_league.ipynb #8a1fff52
+# %% ../nbs/14_league.ipynb #2dddc18a
 def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSchedulerCB:
-    "Per-batch schedule callback: 'const'/'none' at `lr`, 'cos', 'exp' or 'step' from `lr`, 'onecycle' peaking at `lr` (cycling momentum if `opt_name` has it)."
+    "`sched_cb` under the league's names ('const' is 'none'): per batch, from `lr` or, for 'onecycle', peaking at `lr` and cycling momentum only if `opt_name` has it."
     if sched not in SCHEDULE_NAMES: raise ValueError(f"unknown schedule {sched!r}; choose one of {', '.join(SCHEDULE_NAMES)}")
-    if not lr > 0: raise ValueError(f"lr must be positive, got {lr}")
-    if sched == 'onecycle': return ParamSchedulerCB(one_cycle_scheds(lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85)))
-    return ParamSchedulerCB(named_scheds('none' if sched == 'const' else sched, lr))
+    return sched_cb('none' if sched == 'const' else sched, lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85))
 
 # %% ../nbs/14_league.ipynb #9f0f7569
 def _learner(opt_name: str, dls, lr: float, device, cbs=()):

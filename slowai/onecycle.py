@@ -59,11 +59,11 @@ def train_1cycle(model, dls, lr_max: float, n_epochs: int = 3, opt_func=torch.op
     cb = ParamSchedulerCB(scheds, n_steps=n_epochs * len(dls.train))
     return train(model, dls, lr=lr_max, n_epochs=n_epochs, opt_func=opt_func, cbs=[cb, *(cbs or [])], **train_kwargs)
 
-# %% ../nbs/11_onecycle.ipynb #338cbf8a
+# %% ../nbs/11_onecycle.ipynb #88eae983
 SCHED_NAMES = (*LR_SCHED_NAMES, 'onecycle')
 
-def sched_cb(name: str, lr: float, n_steps: int = None) -> ParamSchedulerCB:
-    "A `ParamSchedulerCB` for the schedule `name` (one of `SCHED_NAMES`) starting at, or for 'onecycle' peaking at, `lr`."
+def sched_cb(name: str, lr: float, n_steps: int = None, moms: tuple = (0.95, 0.85)) -> ParamSchedulerCB:
+    "A `ParamSchedulerCB` for the schedule `name` (one of `SCHED_NAMES`) starting at, or for 'onecycle' peaking at, `lr`; 'onecycle' cycles momentum through `moms` (None: lr only)."
     if name not in SCHED_NAMES: raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHED_NAMES)}")
-    scheds = one_cycle_scheds(lr) if name == 'onecycle' else named_scheds(name, lr)
+    scheds = one_cycle_scheds(lr, moms=moms) if name == 'onecycle' else named_scheds(name, lr)
     return ParamSchedulerCB(scheds, n_steps=n_steps)
