@@ -7,21 +7,20 @@ __all__ = ['RMSprop']
 
 # %% ../nbs/06_rmsprop.ipynb #52bd98b1
 import torch
-from .sgd import BaseOptimizer, as_float, check_hyper
+from .sgd import BaseOptimizer, NONNEG, UNIT, as_float
 
 # %% ../nbs/06_rmsprop.ipynb #9aad890c
 class RMSprop(BaseOptimizer):
     r"""RMSProp as `torch.optim.RMSprop`: $v \leftarrow \alpha v + (1-\alpha) g^2$, $p \leftarrow p - \eta\, g / (\sqrt{v} + \epsilon)$ ($\epsilon$ outside the root);
-    `centered` divides by $\sqrt{v - m^2}$ with $m$ the EWMA of $g$; `momentum` $\mu$ steps along $b \leftarrow \mu b + g/(\sqrt{v}+\epsilon)$; `weight_decay` is L2."""
+    `centered` divides by $\sqrt{v - m^2}$ with $m$ the EWMA of $g$; `momentum` $\mu$ steps along $b \leftarrow \mu b + g/(\sqrt{v}+\epsilon)$; `weight_decay` is L2.
+    Complex params are updated as pairs of reals, as in torch."""
+    hypers = dict(lr=NONNEG, eps=NONNEG, momentum=UNIT, weight_decay=NONNEG, alpha=UNIT)  # checked in torch's order
+    complex_as_real = True
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0., momentum: float = 0.,
                  centered: bool = False, maximize: bool = False, foreach: bool = None):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
                         maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
-
-    def check_group(self, group):
-        check_hyper('lr', group['lr']); check_hyper('alpha', group['alpha'], hi=1.); check_hyper('eps', group['eps'])
-        check_hyper('weight_decay', group['weight_decay']); check_hyper('momentum', group['momentum'], hi=1.)
 
     def init_state(self, p, group):
         state = dict(step=torch.tensor(0.), square_avg=torch.zeros_like(p, memory_format=torch.preserve_format))
