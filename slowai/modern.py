@@ -11,26 +11,24 @@ import math
 from collections import defaultdict
 import torch
 from torch import nn, Tensor
-from .sgd import BaseOptimizer, as_float, check_hyper
-from .adam import AdamW
+from .sgd import BaseOptimizer, Interval, NONNEG, UNIT, UNIT_OPEN, as_float
+from .adam import adam_foreach, adam_single, adam_state
 from .learner import Callback
 
 # %% ../nbs/17_modern.ipynb #b1d2990b
 class Lion(BaseOptimizer):
     r"""Lion (Chen et al. 2023): $c = \beta_1 m + (1-\beta_1) g$, $p \leftarrow (1-\eta\lambda)\,p - \eta\,\mathrm{sign}(c)$, then $m \leftarrow \beta_2 m + (1-\beta_2) g$.
 
-    Every coordinate moves by exactly `lr`, so use a 3-10x smaller `lr` than for AdamW; `weight_decay` $\lambda$ is decoupled and multiplied by `lr`."""
+    Every coordinate moves by exactly `lr`, so use a 3-10x smaller `lr` than for AdamW; `weight_decay` $\lambda$ is decoupled and multiplied by `lr`.
+    Complex params are updated as pairs of reals (each part moves by `lr`)."""
+    hypers, complex_as_real = dict(lr=NONNEG, betas=(UNIT, UNIT), weight_decay=NONNEG), True
     def __init__(self, params, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0., maximize: bool = False, foreach: bool = None):
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize, foreach=foreach))
-
-    def check_group(self, group):
-        check_hyper('lr', group['lr']); check_hyper('weight_decay', group['weight_decay'])
-        for i, beta in enumerate(group['betas']): check_hyper(f'betas[{i}]', beta, hi=1.)
 
     def init_state(self, p, group): return dict(exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format))
 
     def update_single(self, group, params, grads, states):
-        lr, (beta1, beta2), wd = as_float(group['lr']), group['betas'], group['weight_decay']
+        lr, (beta1, beta2), wd = as_float(group['lr']), map(as_float, group['betas']), group['weight_decay']
         for p, g, state in zip(params, grads, states):
             m = state['exp_avg']
             if wd: p.mul_(1 - lr * wd)
@@ -38,7 +36,7 @@ class Lion(BaseOptimizer):
             m.lerp_(g, 1 - beta2)
 
     def update_foreach(self, group, params, grads, states):
-        lr, (beta1, beta2), wd = as_float(group['lr']), group['betas'], group['weight_decay']
+        lr, (beta1, beta2), wd = as_float(group['lr']), map(as_float, group['betas']), group['weight_decay']
         ms = [s['exp_avg'] for s in states]
         if wd: torch._foreach_mul_(params, 1 - lr * wd)
         upd = torch._foreach_lerp(ms, grads, 1 - beta1)
@@ -51,18 +49,15 @@ class SFAdamW(BaseOptimizer):
     r"""Schedule-Free AdamW (Defazio et al. 2024): gradients at $y = (1-\beta_1) z + \beta_1 x$, AdamW steps on $z$ at a constant rate, $x$ a running average of $z$.
 
     No lr schedule is needed (`warmup_steps` gives a linear warm-up). Call `train()` before training and `eval()` before evaluating or saving,
-    which puts $y$ or $x$ in the parameters (`ScheduleFreeCB` does it for a Learner). `weight_decay` is decoupled, taken at $y$."""
+    which puts $y$ or $x$ in the parameters (slowai's Learner does both). `weight_decay` is decoupled, taken at $y$."""
+    hypers = dict(lr=NONNEG, betas=(Interval(hi=1., lo_open=True), UNIT_OPEN), eps=NONNEG, weight_decay=NONNEG,
+                  warmup_steps=NONNEG, r=NONNEG, weight_lr_power=NONNEG)  # betas[0] > 0: eval() divides by it
+    complex_as_real = True
     def __init__(self, params, lr: float = 0.0025, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0., warmup_steps: int = 0,
                  r: float = 0., weight_lr_power: float = 2., maximize: bool = False, foreach: bool = None):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, warmup_steps=warmup_steps, r=r, weight_lr_power=weight_lr_power,
                         maximize=maximize, foreach=foreach, train_mode=False, k=0, lr_max=-1., weight_sum=0., scheduled_lr=0.)
         super().__init__(params, defaults)
-
-    def check_group(self, group):
-        check_hyper('lr', group['lr']); check_hyper('betas[1]', group['betas'][1], hi=1., hi_open=True)
-        check_hyper('betas[0]', group['betas'][0], hi=1.)
-        if group['betas'][0] == 0: raise ValueError("betas[0] must be in (0, 1] (eval() divides by it), got 0")
-        for name in ('eps', 'weight_decay', 'warmup_steps', 'r', 'weight_lr_power'): check_hyper(name, group[name])
 
     def init_state(self, p, group):
         return dict(z=p.detach().clone(memory_format=torch.preserve_format), exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
@@ -72,9 +67,10 @@ class SFAdamW(BaseOptimizer):
         "Move every group that is not yet in the wanted mode from x to y (`train`) or from y to x."
         for group in self.param_groups:
             if group['train_mode'] == train: continue
-            beta1 = group['betas'][0]
+            beta1 = as_float(group['betas'][0])
             for p in group['params']:
-                if 'z' in self.state[p]: p.lerp_(self.state[p]['z'], 1 - beta1 if train else 1 - 1 / beta1)
+                z = self.state.get(p, {}).get('z')
+                if z is not None: p.lerp_(z, 1 - beta1 if train else 1 - 1 / beta1)
             group['train_mode'] = train
 
     def train(self):
@@ -88,22 +84,21 @@ class SFAdamW(BaseOptimizer):
     def step(self, closure=None):
         "One step for every param with a gradient (see `BaseOptimizer.step`); the optimiser must be in train mode."
         if not all(group['train_mode'] for group in self.param_groups):
-            raise RuntimeError("SFAdamW.step needs train mode: call opt.train() before training and opt.eval() before evaluating (ScheduleFreeCB does both)")
+            raise RuntimeError("SFAdamW.step needs train mode: call opt.train() before training and opt.eval() before evaluating (slowai's Learner does both)")
         return super().step(closure)
 
-    def _advance(self, group):
-        "Count the step in `group`; this step's rate (after warm-up), averaging weight c and second-moment bias correction."
-        k, beta2, warmup = group['k'], group['betas'][1], group['warmup_steps']
+    def group_step(self, group):
+        "Count the step in `group` (once per step, gradients or not, as the reference does); keep this step's rate (after warm-up) and the averaging weights."
+        k, warmup = group['k'], group['warmup_steps']
         lr = as_float(group['lr']) * ((k + 1) / warmup if k < warmup else 1.)
         group['scheduled_lr'], group['lr_max'] = lr, max(lr, group['lr_max'])
-        weight = (k + 1) ** group['r'] * group['lr_max'] ** group['weight_lr_power']
-        group['weight_sum'] += weight
+        group['weight_sum'] += (k + 1) ** group['r'] * group['lr_max'] ** group['weight_lr_power']
         group['k'] = k + 1
-        return lr, (weight / group['weight_sum'] if group['weight_sum'] else 0.), 1 - beta2 ** (k + 1)
 
     def update_single(self, group, params, grads, states):
-        lr, c, bc2 = self._advance(group)
-        (beta1, beta2), eps, wd = group['betas'], group['eps'], group['weight_decay']
+        lr, c, bc2 = _sf_step_constants(group)
+        beta1, beta2 = map(as_float, group['betas'])
+        eps, wd = group['eps'], group['weight_decay']
         for y, g, state in zip(params, grads, states):
             z, v = state['z'], state['exp_avg_sq']
             v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
@@ -115,19 +110,26 @@ class SFAdamW(BaseOptimizer):
             z.sub_(d, alpha=lr)
 
     def update_foreach(self, group, params, grads, states):
-        lr, c, bc2 = self._advance(group)
-        (beta1, beta2), eps, wd = group['betas'], group['eps'], group['weight_decay']
+        lr, c, bc2 = _sf_step_constants(group)
+        beta1, beta2 = map(as_float, group['betas'])
+        eps, wd = group['eps'], group['weight_decay']
         zs, vs = [s['z'] for s in states], [s['exp_avg_sq'] for s in states]
         torch._foreach_mul_(vs, beta2)
         torch._foreach_addcmul_(vs, grads, grads, value=1 - beta2)
         denom = torch._foreach_div(vs, bc2)
         torch._foreach_sqrt_(denom)
         torch._foreach_add_(denom, eps)
-        d = [torch.div(g, den, out=den) for g, den in zip(grads, denom)]  # into denom's buffers: there is no foreach division with out=
+        d = [torch.div(g, den, out=den) for g, den in zip(grads, denom)]  # into denom's buffers: no foreach division with out=
         if wd: torch._foreach_add_(d, params, alpha=wd)
         torch._foreach_lerp_(params, zs, c)
         torch._foreach_add_(params, d, alpha=lr * (beta1 * (1 - c) - 1))
         torch._foreach_sub_(zs, d, alpha=lr)
+
+def _sf_step_constants(group: dict) -> tuple:
+    "This step's rate, averaging weight c of the new point and second-moment bias correction, from what `group_step` counted."
+    k, beta2 = group['k'], as_float(group['betas'][1])
+    weight = k ** group['r'] * group['lr_max'] ** group['weight_lr_power']
+    return group['scheduled_lr'], (weight / group['weight_sum'] if group['weight_sum'] else 0.), 1 - beta2 ** k
 
 # %% ../nbs/17_modern.ipynb #76dd997c
 class ScheduleFreeCB(Callback):
@@ -166,7 +168,7 @@ def muon_lr_ratio(shape, adjust_lr_fn: str = None) -> float:
 # %% ../nbs/17_modern.ipynb #334e8d4d
 def _muon_single(group, params, grads, states):
     "Muon steps for the matrices of `group`, one at a time."
-    lr, wd, mom = as_float(group['lr']), group['weight_decay'], group['momentum']
+    lr, wd, mom = as_float(group['lr']), group['weight_decay'], as_float(group['momentum'])
     for p, g, state in zip(params, grads, states):
         buf = state['momentum_buffer'].lerp_(g, 1 - mom)
         u = g.lerp(buf, mom) if group['nesterov'] else buf
@@ -176,18 +178,19 @@ def _muon_single(group, params, grads, states):
 
 def _muon_foreach(group, params, grads, states):
     "Muon steps for the matrices of `group`: `_foreach_*` ops for the element-wise parts, Newton-Schulz matrix by matrix."
-    lr, wd, mom = as_float(group['lr']), group['weight_decay'], group['momentum']
+    lr, wd, mom = as_float(group['lr']), group['weight_decay'], as_float(group['momentum'])
     bufs = [s['momentum_buffer'] for s in states]
     torch._foreach_lerp_(bufs, grads, 1 - mom)
     upds = torch._foreach_lerp(grads, bufs, mom) if group['nesterov'] else bufs
     orth = [newton_schulz(u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']).view_as(u) for u in upds]
-    if wd: torch._foreach_mul_(params, 1 - lr * wd)
+    if wd:
+        for p in params: p.mul_(1 - lr * wd)  # not _foreach_mul_: on bfloat16 params it rounds the factor to bfloat16 first
     by_lr = defaultdict(list)  # one foreach add per distinct per-matrix learning rate
     for p, o in zip(params, orth): by_lr[lr * muon_lr_ratio((len(p), p[0].numel()), group['adjust_lr_fn'])].append((p, o))
     for plr, pairs in by_lr.items(): torch._foreach_add_([p for p, _ in pairs], [o for _, o in pairs], alpha=-plr)
 
 def _adamw_group(group: dict) -> dict:
-    "A `use_muon=False` group as lesson 07's `AdamW` reads it: decoupled decay, no amsgrad, and `adamw_eps` as its `eps`."
+    "A `use_muon=False` group as lesson 07's `adam_single` reads it: decoupled decay, no amsgrad, and `adamw_eps` as its `eps`."
     return {**group, 'eps': group['adamw_eps'], 'amsgrad': False, 'decoupled_weight_decay': True}
 
 class Muon(BaseOptimizer):
@@ -197,6 +200,8 @@ class Muon(BaseOptimizer):
 
     Param groups with `use_muon=False` take `torch.optim.AdamW` steps instead (hyper-parameters `lr`, `betas`, `adamw_eps`, `weight_decay`):
     use them for biases, norms, embeddings and the output layer (`muon_param_groups` builds both groups)."""
+    hypers = dict(lr=NONNEG, weight_decay=NONNEG, momentum=UNIT, eps=NONNEG, adamw_eps=NONNEG, betas=(UNIT_OPEN, UNIT_OPEN),
+                  ns_steps=Interval(1, 100, hi_open=True))
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95, nesterov: bool = True,
                  ns_coefficients=NS_COEFFS, eps: float = 1e-7, ns_steps: int = 5, adjust_lr_fn: str = None,
                  ns_dtype=torch.bfloat16, betas=(0.9, 0.999), adamw_eps: float = 1e-8, maximize: bool = False, foreach: bool = None):
@@ -206,32 +211,32 @@ class Muon(BaseOptimizer):
         super().__init__(params, defaults)
 
     def check_group(self, group):
-        for name in ('lr', 'weight_decay', 'eps', 'adamw_eps'): check_hyper(name, group[name])
-        check_hyper('momentum', group['momentum'], hi=1.)
-        for i, beta in enumerate(group['betas']): check_hyper(f'betas[{i}]', beta, hi=1., hi_open=True)
-        if not isinstance(group['ns_steps'], int): raise ValueError(f"ns_steps must be an integer, got {group['ns_steps']!r}")
-        check_hyper('ns_steps', group['ns_steps'], lo=1, hi=100, hi_open=True)
-        if len(group['ns_coefficients']) != 3: raise ValueError(f"ns_coefficients must be three numbers (a, b, c), got {group['ns_coefficients']!r}")
+        if 'ns_steps' in group and not isinstance(group['ns_steps'], int):
+            raise ValueError(f"ns_steps must be an integer, got {group['ns_steps']!r}")
+        super().check_group(group)
+        if len(group['ns_coefficients']) != 3:
+            raise ValueError(f"ns_coefficients must be three numbers (a, b, c), got {group['ns_coefficients']!r}")
         if group['ns_dtype'] not in (torch.bfloat16, torch.float16, torch.float32, torch.float64):
             raise ValueError(f"ns_dtype must be a floating-point torch dtype, got {group['ns_dtype']!r}")
-        if group['adjust_lr_fn'] not in MUON_LR_FNS: raise ValueError(f"adjust_lr_fn must be one of {MUON_LR_FNS}, got {group['adjust_lr_fn']!r}")
+        if group['adjust_lr_fn'] not in MUON_LR_FNS:
+            raise ValueError(f"adjust_lr_fn must be one of {MUON_LR_FNS}, got {group['adjust_lr_fn']!r}")
         if group['use_muon']:
-            for p in group['params']:
-                if p.ndim < 2: raise ValueError(f"Muon groups take matrices and conv weights (2 or more dims), got a param of shape {tuple(p.shape)}: "
-                                                "put it in a group with use_muon=False (muon_param_groups does this)")
+            for p in group.get('params', []):
+                if p.ndim < 2 or p.is_complex():
+                    raise ValueError(f"Muon groups take real matrices and conv weights (2 or more dims), got a {p.dtype} param of shape "
+                                     f"{tuple(p.shape)}: put it in a group with use_muon=False (muon_param_groups does this)")
 
     def init_state(self, p, group):
-        zeros = lambda: torch.zeros_like(p, memory_format=torch.preserve_format)
-        if group['use_muon']: return dict(momentum_buffer=zeros())
-        return dict(step=torch.tensor(0.), exp_avg=zeros(), exp_avg_sq=zeros())
+        if group['use_muon']: return dict(momentum_buffer=torch.zeros_like(p, memory_format=torch.preserve_format))
+        return adam_state(p)
 
     def update_single(self, group, params, grads, states):
         if group['use_muon']: _muon_single(group, params, grads, states)
-        else: AdamW.update_single(self, _adamw_group(group), params, grads, states)
+        else: adam_single(_adamw_group(group), params, grads, states)
 
     def update_foreach(self, group, params, grads, states):
         if group['use_muon']: _muon_foreach(group, params, grads, states)
-        else: AdamW.update_foreach(self, _adamw_group(group), params, grads, states)
+        else: adam_foreach(_adamw_group(group), params, grads, states)
 
 # %% ../nbs/17_modern.ipynb #4a6e7606
 def _last_layer(model: nn.Module) -> nn.Module:

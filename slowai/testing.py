@@ -57,7 +57,7 @@ def _with_idle_group(groups: list) -> list:
 
 def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: callable = None, eps: float = 1e-5,
                  seed: int = 0, chunk: int = None, idle_group: bool = False):
-    "Train two copies of `toy_model` with `ours` and `theirs` (callables taking param groups); params and state must agree to `eps`. `chunk` sets `ours`'s `foreach_chunk` (several foreach calls per group); `idle_group` adds a group whose param never has a gradient, which must stay untouched and stateless."
+    "Train two copies of `toy_model` with `ours` and `theirs` (callables taking param groups); params and state must agree to `eps`. `chunk` sets `ours`'s `foreach_chunk` (several foreach calls per group); `idle_group` adds a group whose param never has a gradient, which `ours` must leave untouched and without state."
     models = [toy_model(seed), toy_model(seed)]
     groups = [two_param_groups(m, **copy.deepcopy(group1 or {})) for m in models]
     if idle_group: groups = [_with_idle_group(g) for g in groups]
@@ -71,9 +71,8 @@ def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: c
         test_eq(sorted(sa), sorted(sb))
         for k in sa: test_close(sa[k], sb[k], eps)
     if idle_group:
-        for o in opts:
-            idle = o.param_groups[-1]['params'][0]
-            test_eq(idle.detach(), torch.ones(3, 3)); test_eq(idle in o.state, False)
+        idle = opts[0].param_groups[-1]['params'][0]
+        test_eq(idle.detach(), torch.ones(3, 3)); test_eq(idle in opts[0].state, False)
     return opts
 
 # %% ../nbs/04a_testing.ipynb #95d3e86b
