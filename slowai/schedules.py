@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['LR_SCHED_NAMES', 'sched_const', 'sched_lin', 'sched_cos', 'sched_exp', 'sched_poly', 'sched_step', 'sched_warmup',
-           'sched_sgdr', 'combine_scheds', 'plot_scheds', 'set_hyper', 'ParamSchedulerCB', 'named_scheds']
+           'sched_sgdr', 'combine_scheds', 'plot_scheds', 'set_hyper', 'group_lr_sched', 'ParamSchedulerCB',
+           'named_scheds']
 
 # %% ../nbs/10_schedules.ipynb #0c029951
 import math
@@ -26,6 +27,7 @@ def sched_lin(start: float, end: float, pos: float) -> float:
 def sched_cos(start: float, end: float, pos: float) -> float:
     "Half a cosine wave from `start` at pos 0 to `end` at pos 1: flat at both ends, steepest in the middle."
     return end + (start - end) * (1 + math.cos(math.pi * pos)) / 2
+sched_cos.absolute_end = True  # `end` is a floor (torch's eta_min): a param group scaled to another lr keeps it
 
 # %% ../nbs/10_schedules.ipynb #e1c4b2d4
 def sched_exp(start: float, end: float, pos: float) -> float:
@@ -63,6 +65,7 @@ def sched_sgdr(start: float, end: float, pos: float, n_cycles: int = 3, cycle_mu
         if pos < (cycle_start + n) / total or i == n_cycles - 1: break
         cycle_start += n
     return sched_cos(start, end, (pos * total - cycle_start) / n)
+sched_sgdr.absolute_end = True
 
 # %% ../nbs/10_schedules.ipynb #1b260720
 def _run_phases(pcts: tuple, scheds: tuple, pos: float) -> float:
@@ -106,14 +109,28 @@ def set_hyper(pg: dict, name: str, value: float):
     raise KeyError(f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}")
 
 # %% ../nbs/10_schedules.ipynb #2d109a9e
+def _check_scheds(scheds):
+    if not isinstance(scheds, dict) or not scheds or not all(callable(s) for s in scheds.values()):
+        raise ValueError(f"scheds must be a non-empty dict of name -> schedule of pos (a callable), got {scheds!r}")
+
+def _scaled(sched, ratio: float, pos: float) -> float: return sched(pos) * ratio
+
+def group_lr_sched(sched, ratio: float):
+    "The lr schedule of a param group whose lr is `ratio` times the first group's: from its own lr to the same absolute `end` for schedules whose end is a floor (cosine, as torch's `eta_min`), else `sched` scaled by `ratio`."
+    if ratio == 1: return sched
+    if isinstance(sched, partial) and getattr(sched.func, 'absolute_end', False) and len(sched.args) >= 2:
+        start, end, *rest = sched.args
+        return partial(sched.func, start * ratio, end, *rest, **sched.keywords)
+    return partial(_scaled, sched, ratio)
+
+# %% ../nbs/10_schedules.ipynb #7c32f70d
 class ParamSchedulerCB(Callback):
     "Before each training batch (or epoch), set hyper-parameter `name` to `scheds[name](pos)`, pos = fraction of the fit done; other param groups keep their lr ratio to the first."
     order = 20
-    def __init__(self, scheds: dict, every: str = 'batch', n_steps: int = None):
+    def __init__(self, scheds, every: str = 'batch', n_steps: int = None, last_step_at_end: bool = False):
         if every not in ('batch', 'epoch'): raise ValueError(f"every must be 'batch' or 'epoch', got {every!r}")
-        if not scheds or not all(callable(s) for s in scheds.values()):
-            raise ValueError(f"scheds must be a non-empty dict of name -> schedule of pos (a callable), got {scheds!r}")
-        self.scheds, self.every, self.n_steps = dict(scheds), every, n_steps
+        if not callable(scheds): _check_scheds(scheds)
+        self.scheds, self.every, self.n_steps, self.last_step_at_end = scheds, every, n_steps, last_step_at_end
 
     def before_fit(self, learn):
         self.n_batches = len(learn.dls.train)
@@ -121,20 +138,23 @@ class ParamSchedulerCB(Callback):
         if self.n_steps is not None and self.n_steps != self.total:
             raise ValueError(f"the schedule was made for n_steps={self.n_steps} {self.every}{'es' if self.every == 'batch' else 's'} but this fit has {self.total} "
                              f"({learn.n_epochs} epochs" + (f" x {self.n_batches} batches)" if self.every == 'batch' else ")"))
-        for name in self.scheds: get_hyper(learn.opt.param_groups[0], name)  # a KeyError naming what the optimiser has
+        scheds = self.scheds(total_steps=self.total) if callable(self.scheds) else self.scheds
+        _check_scheds(scheds)
+        for name in scheds: get_hyper(learn.opt.param_groups[0], name)  # a KeyError naming what the optimiser has
         lrs = [float(pg['lr']) for pg in learn.opt.param_groups]
-        self.lr_ratios = [lr / lrs[0] if lrs[0] else 1. for lr in lrs]
+        ratios = [lr / lrs[0] if lrs[0] else 1. for lr in lrs]
+        self.group_scheds = {name: [group_lr_sched(sched, r) if name == 'lr' else sched for r in ratios] for name, sched in scheds.items()}
 
-    def _set(self, learn, pos: float):
-        for name, sched in self.scheds.items():
-            value = sched(pos)
-            for pg, ratio in zip(learn.opt.param_groups, self.lr_ratios): set_hyper(pg, name, value * ratio if name == 'lr' else value)
+    def _set(self, learn, step: int):
+        pos = step / (self.total - 1) if self.last_step_at_end and self.total > 1 else step / self.total
+        for name, scheds in self.group_scheds.items():
+            for pg, sched in zip(learn.opt.param_groups, scheds): set_hyper(pg, name, sched(pos))
 
     def before_epoch(self, learn):
-        if learn.training and self.every == 'epoch': self._set(learn, learn.epoch / self.total)
+        if learn.training and self.every == 'epoch': self._set(learn, learn.epoch)
 
     def before_batch(self, learn):
-        if learn.training and self.every == 'batch': self._set(learn, (learn.epoch * self.n_batches + learn.iter) / self.total)
+        if learn.training and self.every == 'batch': self._set(learn, learn.epoch * self.n_batches + learn.iter)
 
 # %% ../nbs/10_schedules.ipynb #dc9c9cd4
 LR_SCHED_NAMES = ('none', 'cos', 'exp', 'step')
