@@ -95,7 +95,8 @@ class BaseOptimizer(Optimizer):
         "Restore after `load_state_dict` or unpickling, filling what an older or another library's state dict lacks (as torch does)."
         super().__setstate__(state)
         for group in self.param_groups:
-            for k, v in self.defaults.items(): group.setdefault(k, v)
+            for k, v in self.defaults.items():
+                if k != 'differentiable': group.setdefault(k, v)  # torch's __setstate__ adds it to the defaults; slowai has no such mode
             for p in group['params']:
                 p_state = self.state.get(p)
                 if not p_state: continue

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['one_thread', 'toy_model', 'two_param_groups', 'train_toy', 'check_parity', 'check_round_trip', 'check_state_transfer',
-           'check_complex_parity']
+           'check_complex_parity', 'check_optimizer_contract']
 
 # %% ../nbs/04a_testing.ipynb #2ad61fc9
 import copy, io
@@ -132,3 +132,40 @@ def check_complex_parity(ours, theirs, n_steps: int = 25, eps: float = 1e-5, see
         test_eq(sorted(sa), sorted(sb))
         for k in sa: test_close(sa[k], sb[k], eps)
     return opts
+
+# %% ../nbs/04a_testing.ipynb #63323438
+def _tensors_equal(a, b) -> bool:
+    "Whether two nested state-dict values are equal, tensors bitwise."
+    if isinstance(a, torch.Tensor): return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(_tensors_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)): return type(a) == type(b) and len(a) == len(b) and all(map(_tensors_equal, a, b))
+    return a == b
+
+def check_optimizer_contract(make_opt, seed: int = 0):
+    "The behaviours `torch.optim`'s own tests demand of every optimiser, checked on `make_opt(param_groups)` for `toy_model`: repr, closure, step hooks, no-op without grads, integer state keys, `weights_only` loading, and a state dict that survives two loads unchanged."
+    model = toy_model(seed)
+    opt = make_opt(two_param_groups(model))
+    test_eq(type(opt).__name__ in repr(opt), True)
+    x = torch.randn(4, 5, generator=torch.Generator().manual_seed(seed))
+    calls = []
+    def closure():
+        calls.append('closure'); opt.zero_grad()
+        loss = model(x).pow(2).mean(); loss.backward()
+        return loss
+    hooks = [opt.register_step_pre_hook(lambda *_: calls.append('pre')), opt.register_step_post_hook(lambda *_: calls.append('post'))]
+    loss = opt.step(closure)
+    for h in hooks: h.remove()
+    test_eq(calls, ['pre', 'closure', 'post']); test_eq(isinstance(loss, torch.Tensor), True)
+    opt.zero_grad()
+    test_eq(all(p.grad is None for p in model.parameters()), True)
+    params, state = [p.detach().clone() for p in model.parameters()], copy.deepcopy(opt.state_dict()['state'])
+    opt.step()   # no gradients: params and per-param state stay as they are
+    for a, b in zip(params, model.parameters()): test(a, b, torch.equal, 'bitwise equal')
+    test_eq(_tensors_equal(state, opt.state_dict()['state']), True)
+    sd = opt.state_dict()
+    test_eq(all(isinstance(k, int) for k in sd['state']), True)
+    buf = io.BytesIO(); torch.save(sd, buf); buf.seek(0)
+    loaded = torch.load(buf, weights_only=True)
+    again = make_opt(two_param_groups(toy_model(seed + 1)))
+    again.load_state_dict(copy.deepcopy(loaded)); again.load_state_dict(copy.deepcopy(loaded))
+    test_eq(_tensors_equal(again.state_dict(), sd), True)
