@@ -33,6 +33,14 @@ def skip_reason(cell):
     flags = KERNEL_SKIP & direc.keys()
     return ' '.join(sorted(flags)) or None
 
+def skip_notebook(fn) -> bool:
+    "True if the notebook's front matter says `skip_exec: true`, which nbdev_test honours too."
+    from fastcore.basics import str2bool
+    from nbdev.frontmatter import FrontmatterProc
+    from nbdev.process import NBProcessor
+    fm = getattr(NBProcessor(fn, procs=FrontmatterProc, process=True).nb, 'frontmatter_', {}) or {}
+    return str2bool(fm.get('skip_exec', False))
+
 def noise(cell) -> list:
     "The error outputs and the stderr lines a reader would have to interpret in `cell`'s outputs."
     found = []
@@ -50,8 +58,8 @@ def run_one(fn: str, timeout: int) -> tuple:
     from jupyter_client import KernelManager
     os.environ.pop('MPLBACKEND', None)  # a reader's kernel plots inline; Agg would warn on plt.show()
     fn = Path(fn).resolve()
+    if skip_notebook(fn): return fn.name, True, 0., ' (skip_exec)'
     nb = nbformat.read(fn, as_version=4)
-    if str(nb.metadata.get('skip_exec', '')).lower() == 'true': return fn.name, True, 0., 'skip_exec'
     skipped = {}
     for i, cell in enumerate(nb.cells):
         why = skip_reason(cell)
@@ -61,9 +69,10 @@ def run_one(fn: str, timeout: int) -> tuple:
     ran.cells = [nb.cells[i] for i in idx]
     for c in ran.cells:
         if c.cell_type == 'code': c.outputs = []
-    # IPC sockets in a private folder: no TCP ports to race for between parallel kernels, and no plain-text-TCP warning
+    # IPC sockets in a private folder (POSIX): no TCP ports to race for between parallel kernels, no plain-text-TCP warning
     sockets = tempfile.TemporaryDirectory(prefix='slowai-kernel-')
-    km = KernelManager(kernel_name='python3', transport='ipc', ip=str(Path(sockets.name)/'k'))
+    km = (KernelManager(kernel_name='python3', transport='ipc', ip=str(Path(sockets.name)/'k')) if os.name == 'posix'
+          else KernelManager(kernel_name='python3'))
     client = NotebookClient(ran, km=km, timeout=timeout, kernel_name='python3', allow_errors=False,
                             resources={'metadata': {'path': str(fn.parent)}})
     t0 = time.time()
