@@ -24,6 +24,7 @@ setuptools.setup(
     long_description=readme.read_text(encoding='utf-8') if readme.exists() else '',
     long_description_content_type='text/markdown',
     license=lic[0],
+    license_files=['LICENSE'],
     author=cfg['author'], author_email=cfg['author_email'],
     url=cfg['git_url'],
     keywords=cfg['keywords'].split(),
