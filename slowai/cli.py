@@ -10,7 +10,7 @@ import argparse, sys
 from .core import default_device, set_seed
 from .data import get_dls
 from .learner import DeviceCB, Learner, train
-from .league import CLASSIC, OPT_NAMES, SCHEDULES, SCHEDULE_NAMES, format_table, get_opt_func, get_sched_cb, opt_cbs, plot_league, run_league, summarise
+from .league import CLASSIC, OPT_NAMES, SCHEDULES, SCHEDULE_NAMES, format_table, get_opt_func, get_sched_cb, plot_league, run_league, summarise
 from .lr_finder import lr_find
 from .models import get_cnn
 
@@ -69,7 +69,7 @@ def cmd_train(args) -> dict:
     dls = _dls(args, device)
     print(f'slowai train: lesson CNN, {args.opt}, lr {args.lr}, schedule {args.sched}, bs {args.bs}, {args.epochs} epoch{"s" if args.epochs > 1 else ""} on {device} '
           f'({len(dls.train.x)} train / {len(dls.valid.x)} valid images)')
-    cbs = opt_cbs(args.opt) + ([] if args.sched == 'none' else [get_sched_cb(args.sched, args.lr, args.opt)])
+    cbs = [] if args.sched == 'none' else [get_sched_cb(args.sched, args.lr, args.opt)]
     model = get_cnn()
     learn = train(model, dls, lr=args.lr, n_epochs=args.epochs, opt_func=get_opt_func(args.opt, model), cbs=cbs,
                   device=device, progress=args.progress)
@@ -84,7 +84,7 @@ def cmd_lr_find(args) -> dict:
     set_seed(args.seed)
     dls = _dls(args, device)
     model = get_cnn()
-    learn = Learner(model, dls, lr=1e-3, opt_func=get_opt_func(args.opt, model), cbs=[DeviceCB(device)] + opt_cbs(args.opt))
+    learn = Learner(model, dls, lr=1e-3, opt_func=get_opt_func(args.opt, model), cbs=[DeviceCB(device)])
     res = lr_find(learn)
     print(f'LR range test, lesson CNN, {args.opt}, bs {args.bs} on {device}:')
     for name, lr in res.suggestions.items(): print(f'  {name:>9}: {lr:.2e}')

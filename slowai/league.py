@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['OPTIMIZERS', 'MODEL_OPTIMIZERS', 'CLASSIC', 'NO_MOMENTUM', 'SCHEDULES', 'SCHEDULE_NAMES', 'OPT_NAMES', 'CSV_FIELDS',
-           'get_opt_func', 'opt_cbs', 'get_sched_cb', 'pick_lr', 'run_cell', 'read_results', 'run_league', 'summarise',
+           'get_opt_func', 'get_sched_cb', 'pick_lr', 'run_cell', 'read_results', 'run_league', 'summarise',
            'format_table', 'plot_league']
 
 # %% ../nbs/14_league.ipynb #a48a04da
@@ -21,7 +21,7 @@ from .models import get_cnn
 from .momentum import Momentum
 from .onecycle import sched_cb
 from .rmsprop import RMSprop
-from .modern import Lion, SFAdamW, ScheduleFreeCB, muon_opt_func
+from .modern import Lion, SFAdamW, muon_opt_func
 from .schedules import ParamSchedulerCB
 from .sgd import SGD
 
@@ -53,11 +53,6 @@ def get_opt_func(name: str, model=None):
     if name not in OPTIMIZERS: raise ValueError(f"unknown optimiser {name!r}; choose one of {', '.join(OPT_NAMES)}")
     return OPTIMIZERS[name]
 
-# %% ../nbs/14_league.ipynb #7307838b
-def opt_cbs(name: str) -> list:
-    "Callbacks an optimiser needs in every fit (Schedule-Free AdamW: train/eval mode switches)."
-    return [ScheduleFreeCB()] if name == 'sfadamw' else []
-
 # %% ../nbs/14_league.ipynb #2dddc18a
 def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSchedulerCB:
     "`sched_cb` under the league's names ('const' is 'none'): per batch, from `lr` or, for 'onecycle', peaking at `lr` and cycling momentum only if `opt_name` has it."
@@ -66,7 +61,7 @@ def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSche
 
 # %% ../nbs/14_league.ipynb #9f0f7569
 def _learner(opt_name: str, dls, lr: float, device, cbs=()):
-    base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB(), MixedPrecisionCB()] + opt_cbs(opt_name)
+    base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB(), MixedPrecisionCB()]
     model = get_cnn()
     return Learner(model, dls, lr=lr, opt_func=get_opt_func(opt_name, model), cbs=base + list(cbs))
 
@@ -74,8 +69,6 @@ def pick_lr(opt_name: str, dls, seed: int = 0, device: str = None, n_iter: int =
     "Learning rate for `opt_name` from a short LR range test (`valley` suggestion) on a fresh lesson CNN seeded with `seed`."
     set_seed(seed)
     learn = _learner(opt_name, dls, 1e-3, default_device(device))
-    opt = learn.create_opt()
-    if hasattr(opt, 'train'): opt.train()  # schedule-free optimisers step only in train mode, and lr_find runs without ScheduleFreeCB
     res = lr_find(learn, n_iter=n_iter)
     lr = res.suggestions.get('valley')
     if lr is None or not math.isfinite(lr): raise RuntimeError(f"the LR range test for {opt_name} gave no usable suggestion")

@@ -301,18 +301,25 @@ class Learner:
     def _one_epoch(self):
         for self.iter, self.batch in enumerate(self.dl): self._one_batch()
 
+    def opt_mode(self, training: bool):
+        "Call `opt.train()` or `opt.eval()` if the optimiser has modes (schedule-free optimisers do)."
+        switch = getattr(self.opt, 'train' if training else 'eval', None)
+        if callable(switch): switch()
+
     def one_epoch(self, training: bool):
-        "One pass over the train (with gradient steps) or valid loader."
-        self.model.train(training)
+        "One pass over the train (with gradient steps) or valid loader, model and optimiser in the matching mode."
+        self.model.train(training); self.opt_mode(training)
         self.training, self.dl = training, (self.dls.train if training else self.dls.valid)
         with torch.set_grad_enabled(training): self._one_epoch()
 
     @with_cbs('fit')
     def _fit(self, train: bool, valid: bool, resume):
-        if resume is not None: self.load(resume, with_opt=True); self.start_epoch = self.epoch + 1
-        for self.epoch in range(self.start_epoch, self.n_epochs):
-            if train: self.one_epoch(True)
-            if valid: self.one_epoch(False)
+        try:
+            if resume is not None: self.load(resume, with_opt=True); self.start_epoch = self.epoch + 1
+            for self.epoch in range(self.start_epoch, self.n_epochs):
+                if train: self.one_epoch(True)
+                if valid: self.one_epoch(False)
+        finally: self.opt_mode(False)  # however the fit ends, and before the cleanup callbacks see the model
 
     def create_opt(self):
         "Build the optimiser from `opt_func` if there is none yet."
