@@ -25,7 +25,8 @@ class LRFinderCB(Callback):
         self.start_lr, self.end_lr, self.n_iter, self.stop_div, self.beta = start_lr, end_lr, n_iter, stop_div, beta
 
     def before_fit(self, learn):
-        self.saved = {'model': copy.deepcopy(learn.model.state_dict()), 'opt': copy.deepcopy(learn.opt.state_dict()), 'rng': get_rng_state()}
+        self.saved = {'model': copy.deepcopy(learn.model.state_dict()), 'opt': copy.deepcopy(learn.opt.state_dict()),
+                      'rng': get_rng_state(), 'training': learn.model.training}
         self.lrs, self.losses, self.raw_losses = [], [], []
         self.avg, self.best = 0., math.inf
 
@@ -37,7 +38,8 @@ class LRFinderCB(Callback):
         loss = learn.loss.detach().float().item()
         self.avg = self.beta * self.avg + (1 - self.beta) * loss
         smooth = self.avg / (1 - self.beta ** (len(self.losses) + 1))
-        self.lrs.append(learn.opt.param_groups[0]['lr']); self.losses.append(smooth); self.raw_losses.append(loss)
+        self.lrs.append(float(learn.opt.param_groups[0]['lr']))  # a float: a tensor lr is one object, filled in place
+        self.losses.append(smooth); self.raw_losses.append(loss)
         if not math.isfinite(smooth) or smooth > self.stop_div * self.best or len(self.lrs) >= self.n_iter: raise CancelFitException()
         self.best = min(self.best, smooth)
 
@@ -45,6 +47,7 @@ class LRFinderCB(Callback):
         learn.model.load_state_dict(self.saved['model'])
         learn.opt.load_state_dict(self.saved['opt'])
         set_rng_state(self.saved['rng'])
+        learn.model.train(self.saved['training'])
         del self.saved
 
 # %% ../nbs/12_lr_finder.ipynb #cbac4670
@@ -118,6 +121,10 @@ class LRFindResult:
 def lr_find(learn: Learner, start_lr: float = 1e-7, end_lr: float = 10., n_iter: int = 100, stop_div: float = 4., beta: float = 0.9,
             suggest_funcs: tuple = None, skip_start: int = 10, skip_end: int = 5) -> LRFindResult:
     "LR range test on `learn` (model, optimiser and RNGs restored afterwards); returns the curve and the suggestions of `suggest_funcs` (default `SUGGEST_FUNCS`: valley, steepest, minimum, slide), ends skipped."
+    if n_iter - skip_start - skip_end < MIN_POINTS:
+        raise ValueError(f"n_iter={n_iter} is too few iterations: without the first {skip_start} and last {skip_end} "
+                         f"points it leaves {n_iter - skip_start - skip_end} and a suggestion needs {MIN_POINTS}; "
+                         f"use n_iter >= {skip_start + skip_end + MIN_POINTS}")
     finder = LRFinderCB(start_lr, end_lr, n_iter, stop_div, beta)
     all_cbs, epoch = learn.cbs, learn.epoch
     learn.cbs = [cb for cb in all_cbs if isinstance(cb, (DeviceCB, TrainCB))]
