@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--epochs', type=_positive(int), default=3, help='number of epochs (default 3)')
     t.add_argument('--lr', type=_positive(float), default=0.1, help='learning rate, or the peak of 1cycle (default 0.1)')
     t.add_argument('--opt', choices=list(OPT_NAMES), default='momentum', help='optimiser (default momentum: SGD with momentum 0.9)')
-    t.add_argument('--sched', choices=[s for s in SCHEDULE_NAMES if s != 'const'], default='none', help='learning-rate schedule, stepped per batch (default none)')
+    t.add_argument('--sched', choices=list(SCHEDULE_NAMES), default='const', help='learning-rate schedule, stepped per batch (default const)')
     _data_args(t)
     t.add_argument('--seed', type=int, default=42, help='random seed (default 42)')
     t.add_argument('--progress', action='store_true', help='show progress bars')
@@ -69,7 +69,7 @@ def cmd_train(args) -> dict:
     dls = _dls(args, device)
     print(f'slowai train: lesson CNN, {args.opt}, lr {args.lr}, schedule {args.sched}, bs {args.bs}, {args.epochs} epoch{"s" if args.epochs > 1 else ""} on {device} '
           f'({len(dls.train.x)} train / {len(dls.valid.x)} valid images)')
-    cbs = [] if args.sched == 'none' else [get_sched_cb(args.sched, args.lr, args.opt)]
+    cbs = [] if args.sched == 'const' else [get_sched_cb(args.sched, args.lr, args.opt)]
     model = get_cnn()
     learn = train(model, dls, lr=args.lr, n_epochs=args.epochs, opt_func=get_opt_func(args.opt, model), cbs=cbs,
                   device=device, progress=args.progress)

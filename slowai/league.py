@@ -41,7 +41,7 @@ MODEL_OPTIMIZERS = {'muon': muon_opt_func}  # these need the model to build thei
 CLASSIC = ('sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adamw', 'radam')  # the league's default rows
 NO_MOMENTUM = {'sgd', 'rmsprop', 'sfadamw'}  # 1cycle must not switch momentum on for these (SFAdamW's beta1 is its interpolation)
 SCHEDULES = ('const', 'cos', 'onecycle')  # the league's columns
-SCHEDULE_NAMES = ('const', 'none', 'cos', 'exp', 'step', 'onecycle')  # everything `get_sched_cb` (and the CLI) knows
+SCHEDULE_NAMES = ('const', 'cos', 'exp', 'step', 'onecycle')  # everything `get_sched_cb` (and the CLI) knows
 
 OPT_NAMES = tuple(OPTIMIZERS) + tuple(MODEL_OPTIMIZERS)
 
@@ -55,9 +55,9 @@ def get_opt_func(name: str, model=None):
 
 # %% ../nbs/14_league.ipynb #2dddc18a
 def get_sched_cb(sched: str, lr: float, opt_name: str = 'momentum') -> ParamSchedulerCB:
-    "`sched_cb` under the league's names ('const' is 'none'): per batch, from `lr` or, for 'onecycle', peaking at `lr` and cycling momentum only if `opt_name` has it."
+    "`sched_cb` for the league: per batch, from `lr` or, for 'onecycle', peaking at `lr` and cycling momentum only if `opt_name` has it."
     if sched not in SCHEDULE_NAMES: raise ValueError(f"unknown schedule {sched!r}; choose one of {', '.join(SCHEDULE_NAMES)}")
-    return sched_cb('none' if sched == 'const' else sched, lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85))
+    return sched_cb(sched, lr, moms=None if opt_name in NO_MOMENTUM else (0.95, 0.85))
 
 # %% ../nbs/14_league.ipynb #9f0f7569
 def _learner(opt_name: str, dls, lr: float, device, cbs=()):
