@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument('--test', action='store_true', help='also the accuracy on the official test set')
     _data_args(t, bs_default="256; 128 with adamw and onecycle")
     t.add_argument('--progress', action='store_true', help='show progress bars')
-    f = sub.add_parser('lr-find', help='LR range test for an optimiser: print the suggestions, save the plot')
+    f = sub.add_parser('lr-find', help='LR range test: print the suggestions, save the plot', epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     _opt_args(f)
     f.add_argument('--plot', default='lr_find.png', help='where to save the plot (default lr_find.png)')
     f.add_argument('--iters', type=_number(int), default=100, help='batches in the range test (default 100; >= 20)')

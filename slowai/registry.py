@@ -166,5 +166,6 @@ def make_learner(opt: str, dls, lr: float = None, sched: str = 'const', model='c
 def find_lr(opt: str, dls, seed: int = 0, device: str = None, n_iter: int = 100, model='cnn', **hypers) -> LRFindResult:
     "The LR range test of optimiser `opt` (its defaults, overridden by `hypers`) on a fresh `model` seeded with `seed`."
     check_n_iter(n_iter)
-    learn = make_learner(opt, dls, lr=1e-3, model=model, device=device, seed=seed, warmup=0, **hypers)  # no warm-up: the
-    return lr_find(learn, n_iter=n_iter)                                                        # test sets every rate
+    # no warm-up of the optimiser's own: the range test sets the rate of every batch
+    learn = make_learner(opt, dls, lr=1e-3, model=model, device=device, seed=seed, warmup=0, **hypers)
+    return lr_find(learn, n_iter=n_iter)
