@@ -8,7 +8,7 @@ __all__ = ['IDX_MAGIC', 'FASHION_CLASSES', 'IDX_FILES', 'ENV_VAR', 'HUB_NAME', '
            'to_float_images', 'get_dls', 'hf_dataloader']
 
 # %% ../nbs/01_data.ipynb #ab7bf403
-import gzip, os, struct
+import gzip, os, struct, zlib
 from pathlib import Path
 import numpy as np
 import torch
@@ -19,19 +19,22 @@ from .core import default_device
 IDX_MAGIC = {2051: 3, 2049: 1}  # magic number -> number of dimensions (images: n,rows,cols; labels: n)
 
 def read_idx(fname) -> torch.Tensor:
-    "Read a (gzipped) IDX file of unsigned bytes into a uint8 tensor, checking its magic number and length."
+    "Read a (gzipped) IDX file of bytes into a uint8 tensor, checking compression, magic number, header and length."
     fname = Path(fname)
     if not fname.is_file(): raise FileNotFoundError(f"Fashion-MNIST file not found: {fname}")
     opener = gzip.open if fname.suffix == '.gz' else open
     try:
         with opener(fname, 'rb') as f: raw = f.read()
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:  # bad header or CRC, cut short, corrupted body
         raise ValueError(f"{fname} is corrupt or truncated ({e}); delete it and copy it again") from None
     if len(raw) < 8: raise ValueError(f"{fname} is too short to be an IDX file ({len(raw)} bytes)")
     magic = struct.unpack('>I', raw[:4])[0]
     if magic not in IDX_MAGIC:
         raise ValueError(f"{fname} is not an IDX file of bytes: magic number {magic}, expected 2051 (images) or 2049 (labels)")
     ndim = IDX_MAGIC[magic]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(f"{fname} is corrupt or truncated: its header is cut short ({len(raw)} bytes; "
+                         f"magic number {magic} needs {4 + 4 * ndim}); delete it and copy it again")
     shape = struct.unpack(f'>{ndim}I', raw[4:4 + 4 * ndim])
     data = raw[4 + 4 * ndim:]
     if len(data) != int(np.prod(shape)):

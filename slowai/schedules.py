@@ -157,12 +157,12 @@ class ParamSchedulerCB(Callback):
         if learn.training and self.every == 'batch': self._set(learn, learn.epoch * self.n_batches + learn.iter)
 
 # %% ../nbs/10_schedules.ipynb #dc9c9cd4
-LR_SCHED_NAMES = ('none', 'cos', 'exp', 'step')
+LR_SCHED_NAMES = ('const', 'cos', 'exp', 'step')
 
 def named_scheds(name: str, lr: float) -> dict:
     "The schedules `{'lr': ...}` that `name` (one of `LR_SCHED_NAMES`) stands for, starting at `lr`."
     if lr <= 0: raise ValueError(f"lr must be positive, got {lr}")
-    makers = {'none': partial(sched_const, lr, lr), 'cos': partial(sched_cos, lr, 0.),
+    makers = {'const': partial(sched_const, lr, lr), 'cos': partial(sched_cos, lr, 0.),
               'exp': partial(sched_exp, lr, lr / 100), 'step': partial(sched_step, lr, lr / 100, milestones=(0.5, 0.75))}
     if name not in makers: raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(LR_SCHED_NAMES)}")
     return {'lr': makers[name]}
