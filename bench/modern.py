@@ -8,7 +8,8 @@ the table reports medians and ratios. Two parameter sets:
 - `resnet18`: the parameter shapes of torchvision's ResNet-18 (11.7M params in 62 tensors): memory bandwidth dominates
   the element-wise optimisers, matrix products (Newton-Schulz) dominate Muon.
 
-References: `lion_pytorch.Lion` (its default loop) and `lion_pytorch.foreach.Lion`; `schedulefree.AdamWScheduleFree`
+slowai's Lion steps with its fused C++ kernel by default (lesson 18; 'slowai foreach' is its multi-tensor path);
+SFAdamW and Muon have no fused kernel. References: `lion_pytorch.Lion` (its default loop) and `lion_pytorch.foreach.Lion`; `schedulefree.AdamWScheduleFree`
 with foreach on and off; for Muon, `torch.optim.Muon` on the weights with 2 or more dims (given to it flattened to
 2-D, which is all it accepts) plus `torch.optim.AdamW` (foreach) on the rest, the same split `muon_param_groups` makes.
 Every optimiser is also compared with torch's foreach AdamW on the whole set, the usual default.
@@ -55,7 +56,8 @@ def variants(name: str, bf16_muon: bool = True) -> dict:
     import lion_pytorch, lion_pytorch.foreach, schedulefree
     adamw = {'torch AdamW foreach': partial(torch.optim.AdamW, lr=1e-3, foreach=True)}
     if name == 'Lion':
-        return {'slowai': partial(Lion, lr=1e-4), 'slowai single': partial(Lion, lr=1e-4, foreach=False),
+        return {'slowai': partial(Lion, lr=1e-4), 'slowai foreach': partial(Lion, lr=1e-4, foreach=True),
+                'slowai single': partial(Lion, lr=1e-4, foreach=False),
                 'ref': partial(lion_pytorch.Lion, lr=1e-4), 'ref foreach': partial(lion_pytorch.foreach.Lion, lr=1e-4), **adamw}
     if name == 'SFAdamW':
         return {'slowai': lambda ps: in_train_mode(SFAdamW(ps)), 'slowai single': lambda ps: in_train_mode(SFAdamW(ps, foreach=False)),
@@ -90,7 +92,7 @@ def main():
     args = p.parse_args()
     if args.threads: torch.set_num_threads(args.threads)
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads; median step time in ms (timed steps in brackets)\n')
-    cols = ['slowai', 'slowai single', 'ref', 'ref foreach', 'slowai fp32 NS', 'torch AdamW foreach']
+    cols = ['slowai', 'slowai foreach', 'slowai single', 'ref', 'ref foreach', 'slowai fp32 NS', 'torch AdamW foreach']
     ratios = {'slowai/ref': ('slowai', 'ref'), 'slowai/ref foreach': ('slowai', 'ref foreach'), 'slowai/AdamW': ('slowai', 'torch AdamW foreach'),
               'fp32 NS/AdamW': ('slowai fp32 NS', 'torch AdamW foreach')}
     for set_name in args.sets.split(','):

@@ -61,9 +61,9 @@ def adam_foreach(group: dict, params: list, grads: list, states: list):
     torch._foreach_add_(denom, eps)
     torch._foreach_addcdiv_(params, exp_avgs, denom, [-lr / (1 - b1**t) for t in steps])
 
-def adam_state(p: torch.Tensor, amsgrad: bool = False) -> dict:
-    "The state of a param before its first Adam step: a zero step count and zero moments (and their running maximum with `amsgrad`)."
-    zeros = lambda: torch.zeros_like(p, memory_format=torch.preserve_format)
+def adam_state(p: torch.Tensor, amsgrad: bool = False, dtype: torch.dtype = None) -> dict:
+    "The state of a param before its first Adam step: a zero step count and zero moments (and their running maximum with `amsgrad`), in `dtype` (default: the param's)."
+    zeros = lambda: torch.zeros_like(p, dtype=dtype, memory_format=torch.preserve_format)
     state = dict(step=torch.tensor(0.), exp_avg=zeros(), exp_avg_sq=zeros())
     if amsgrad: state['max_exp_avg_sq'] = zeros()
     return state
@@ -74,24 +74,56 @@ class Adam(BaseOptimizer):
     r"""Adam as `torch.optim.Adam`: $m \leftarrow \beta_1 m + (1-\beta_1) g$, $v \leftarrow \beta_2 v + (1-\beta_2) g^2$,
     $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ with bias-corrected $\hat m$, $\hat v$. `weight_decay` is L2, or decoupled
     ($p \leftarrow (1-\eta\lambda) p$ first) with `decoupled_weight_decay`; `amsgrad` divides by the running maximum of $\hat v$.
-    Complex params are updated as pairs of reals, as in torch."""
+    Complex params are updated as pairs of reals, as in torch. `fused` (default: where available) steps with lesson 18's
+    compiled kernel; `state_dtype=torch.bfloat16` keeps the moments in bfloat16 with stochastic rounding (fused kernel only; lesson 18)."""
     hypers, complex_as_real = ADAM_HYPERS, True
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.,
-                 amsgrad: bool = False, decoupled_weight_decay: bool = False, maximize: bool = False, foreach: bool = None):
+                 amsgrad: bool = False, decoupled_weight_decay: bool = False, maximize: bool = False,
+                 foreach: bool = None, fused: bool = None, state_dtype: torch.dtype = None):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach)
+                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach, fused=fused,
+                        state_dtype=state_dtype)
         super().__init__(params, defaults)
 
-    def init_state(self, p, group): return adam_state(p, group['amsgrad'])
+    def check_group(self, group):
+        super().check_group(group)
+        if group.get('state_dtype') not in (None, torch.float32, torch.bfloat16):
+            raise ValueError(f"state_dtype must be None, torch.float32 or torch.bfloat16, got {group['state_dtype']!r}")
+        if group.get('state_dtype') == torch.bfloat16 and (group['fused'] is False or group['foreach'] is not None):
+            raise ValueError("state_dtype=torch.bfloat16 needs the fused kernel: leave fused and foreach at None "
+                             "(or set fused=True)")
+
+    def init_state(self, p, group): return adam_state(p, group['amsgrad'], group.get('state_dtype'))
     update_single, update_foreach = staticmethod(adam_single), staticmethod(adam_foreach)
+
+    def use_fused(self, group, params, grads):
+        if super().use_fused(group, params, grads): return True
+        if group.get('state_dtype') == torch.bfloat16:
+            raise RuntimeError("state_dtype=torch.bfloat16 needs slowai's fused kernel, which cannot step these params "
+                               "(it takes contiguous float32 CPU tensors and a C++ compiler; see lesson 18)")
+        return False
+
+    def update_fused(self, group, params, grads, states):
+        from slowai.fused import adam_fused  # lesson 18
+        adam_fused(group, params, grads, states)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)  # torch's load_state_dict cast the moments to the params' dtype: recast them
+        for group in self.param_groups:
+            if group.get('state_dtype') is None: continue
+            for p in group['params']:
+                for k, v in self.state.get(p, {}).items():
+                    if k != 'step' and v.is_floating_point(): self.state[p][k] = v.to(group['state_dtype'])
 
 class AdamW(Adam):
     r"""Adam with decoupled weight decay (Loshchilov and Hutter), as `torch.optim.AdamW`: $p \leftarrow (1-\eta\lambda)\,p$, then the Adam step.
     The decay is multiplied by the learning rate $\eta$, as in PyTorch, and stays decoupled whatever a loaded state dict says (an `Adam` one, say)."""
     def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, maximize: bool = False, foreach: bool = None):
+                 amsgrad: bool = False, maximize: bool = False, foreach: bool = None, fused: bool = None,
+                 state_dtype: torch.dtype = None):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         decoupled_weight_decay=True, maximize=maximize, foreach=foreach)
+                         decoupled_weight_decay=True, maximize=maximize, foreach=foreach, fused=fused,
+                         state_dtype=state_dtype)
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -19,10 +19,17 @@ class Lion(BaseOptimizer):
     r"""Lion (Chen et al. 2023): $c = \beta_1 m + (1-\beta_1) g$, $p \leftarrow (1-\eta\lambda)\,p - \eta\,\mathrm{sign}(c)$, then $m \leftarrow \beta_2 m + (1-\beta_2) g$.
 
     Every coordinate moves by exactly `lr`, so use a 3-10x smaller `lr` than for AdamW; `weight_decay` $\lambda$ is decoupled and multiplied by `lr`.
-    Complex params are updated as pairs of reals (each part moves by `lr`)."""
+    Complex params are updated as pairs of reals (each part moves by `lr`). `fused` (default: where available): lesson 18's
+    compiled kernel."""
     hypers, complex_as_real = dict(lr=NONNEG, betas=(UNIT, UNIT), weight_decay=NONNEG), True
-    def __init__(self, params, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0., maximize: bool = False, foreach: bool = None):
-        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize, foreach=foreach))
+    def __init__(self, params, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0., maximize: bool = False,
+                 foreach: bool = None, fused: bool = None):
+        super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
+                                      fused=fused))
+
+    def update_fused(self, group, params, grads, states):
+        from slowai.fused import lion_fused  # lesson 18
+        lion_fused(group, params, grads, states)
 
     def init_state(self, p, group): return dict(exp_avg=torch.zeros_like(p, memory_format=torch.preserve_format))
 

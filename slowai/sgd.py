@@ -62,7 +62,7 @@ def _real_views(xs) -> list:
     return [torch.view_as_real(x) if isinstance(x, Tensor) and x.is_complex() else x for x in xs]
 
 class BaseOptimizer(Optimizer):
-    "A `torch.optim.Optimizer` that checks hyper-parameters against the class's `hypers`, fills defaults on load, runs `group_step` once per group per step and hands each group's params with a gradient to `update_foreach` (in chunks) or `update_single`."
+    "A `torch.optim.Optimizer` that checks hyper-parameters against the class's `hypers`, fills defaults on load, runs `group_step` once per group per step and hands each group's params with a gradient to `update_fused`, `update_foreach` (in chunks) or `update_single`."
     hypers: dict = {}         # name -> Interval, or a tuple of Intervals for a sequence (betas); checked in this order
     complex_as_real = False   # update complex params, their grads and state as pairs of reals, as torch's adaptive optimisers do
     foreach_chunk = 2**20     # elements per foreach call: temporaries small enough to be reused and to stay in the CPU cache
@@ -73,6 +73,8 @@ class BaseOptimizer(Optimizer):
 
     def check_group(self, group: dict):
         "Raise a `ValueError` for a hyper-parameter of `group` outside its range in the class's `hypers` table."
+        if group.get('fused') and group.get('foreach'):
+            raise ValueError("fused=True and foreach=True cannot be set together")
         for name, allowed in self.hypers.items():
             if name not in group: continue
             value = group[name]
@@ -119,11 +121,24 @@ class BaseOptimizer(Optimizer):
         "The same update as `update_single`, with `torch._foreach_*` ops on the whole lists."
         raise NotImplementedError
 
+    def update_fused(self, group: dict, params: list, grads: list, states: list):
+        "The same update in one compiled kernel call for the whole group (lesson 18); `grads` are not negated, the kernel obeys `maximize`."
+        raise NotImplementedError
+
+    def use_fused(self, group: dict, params: list, grads: list) -> bool:
+        "Whether `group` steps with `update_fused`: asked for (`fused=True`, or `None` with `foreach=None`), written for this class, and available for these tensors (lesson 18; falls back to foreach with one warning where it cannot be built)."
+        fused = group.get('fused', False)
+        if fused is False or (fused is None and group.get('foreach') is not None): return False  # foreach asked for
+        if type(self).update_fused is BaseOptimizer.update_fused: return False
+        from slowai.fused import fused_ready  # lesson 18; compiles the kernels on first use, never at import
+        return fused_ready(params, grads)
+
     def _update(self, group: dict, params: list, grads: list, states: list):
         if self.complex_as_real and any(p.is_complex() for p in params):
             params, grads = _real_views(params), _real_views(grads)
             states = [dict(zip(s, _real_views(s.values()))) for s in states]
-        if group['foreach'] is None or group['foreach']:
+        if self.use_fused(group, params, grads): self.update_fused(group, params, grads, states)
+        elif group['foreach'] is None or group['foreach']:
             for lo, hi in chunk_bounds([p.numel() for p in params], self.foreach_chunk):
                 chunk_grads = torch._foreach_neg(grads[lo:hi]) if group['maximize'] else grads[lo:hi]
                 self.update_foreach(group, params[lo:hi], chunk_grads, states[lo:hi])
@@ -141,25 +156,34 @@ class BaseOptimizer(Optimizer):
             if not params: continue
             grads = [p.grad for p in params]
             if any(g.is_sparse for g in grads): raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            states = [self.state[p] if p in self.state else self.init_state(p, group) for p in params]
+            known, states, new = self.state, [], []  # one look-up per param: with many small params this loop costs
+            for p in params:
+                s = known.get(p)
+                if s is None: s = self.init_state(p, group); new.append((p, s))
+                states.append(s)
             self._update(group, params, grads, states)
-            for p, state in zip(params, states):  # new states, and those an update filled lazily (a momentum buffer)
-                if state and p not in self.state: self.state[p] = state
+            for p, state in new:  # new states, and those an update filled lazily (a momentum buffer)
+                if state: known[p] = state
         return loss
 
 # %% ../nbs/04_sgd.ipynb #4d00a77f
 class SGD(BaseOptimizer):
     r"""Stochastic gradient descent with L2 weight decay, $p \leftarrow p - \eta\,(g + \lambda p)$, or with decoupled decay, $p \leftarrow (1-\eta\lambda)\,p - \eta\,g$.
 
-    `lr` is $\eta$, `weight_decay` is $\lambda$; `maximize` climbs the objective instead; `foreach=False` uses the one-tensor-at-a-time loop.
+    `lr` is $\eta$, `weight_decay` is $\lambda$; `maximize` climbs the objective instead; `foreach=False` uses the one-tensor-at-a-time loop;
+    `fused` (default: where available) the compiled kernel of lesson 18.
     Unlike `torch.optim.SGD` it has no momentum (that is lesson 05's `Momentum`), so torch's SGD cannot load its state dict
     (torch's needs a `momentum` key); the other way round works."""
     hypers = dict(lr=NONNEG, weight_decay=NONNEG)
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0., decoupled_weight_decay: bool = False,
-                 maximize: bool = False, foreach: bool = None):
+                 maximize: bool = False, foreach: bool = None, fused: bool = None):
         defaults = dict(lr=lr, weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
-                        maximize=maximize, foreach=foreach)
+                        maximize=maximize, foreach=foreach, fused=fused)
         super().__init__(params, defaults)
+
+    def update_fused(self, group, params, grads, states):
+        from slowai.fused import sgd_fused  # lesson 18
+        sgd_fused(group, params, grads, states)
 
     def update_single(self, group, params, grads, states):
         lr, wd = as_float(group['lr']), group['weight_decay']
