@@ -7,7 +7,7 @@ __all__ = ['STEP_BYTES', 'FUSED_SOURCE', 'FUSED_CFLAGS', 'memory_bandwidth', 'fu
            'sgd_fused', 'adam_fused', 'lion_fused', 'adam_triton', 'state_bytes_per_param', 'round_bf16_stochastic']
 
 # %% ../nbs/18_fused.ipynb #0ddd1335
-import os, statistics, time, warnings
+import logging, os, statistics, time, warnings
 from pathlib import Path
 import torch
 from torch import Tensor
@@ -31,23 +31,31 @@ FUSED_SOURCE = Path(slowai.__file__).parent / 'csrc' / 'fused_step.cpp'  # shipp
 FUSED_CFLAGS = ['-O3', '-ffp-contract=off', '-fno-math-errno', '-fopenmp-simd']  # torch's rounding, vectorised sqrt
 _fused = {}  # module name -> the loaded extension, or the exception that stopped its build
 
+def _cpp_extension():
+    "`torch.utils.cpp_extension`, imported without its notice about CUDA_HOME (logged on machines with a CUDA toolkit but no GPU)."
+    logger = logging.getLogger('torch.utils.cpp_extension')
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        import torch.utils.cpp_extension as cpp_extension
+        return cpp_extension
+    finally: logger.setLevel(level)
+
 def fused_cache_dir() -> Path:
     "Where the compiled kernels are cached: `$SLOWAI_EXTENSIONS_DIR` if set, else torch's extension cache (`$TORCH_EXTENSIONS_DIR`, default `~/.cache/torch_extensions`)."
-    from torch.utils.cpp_extension import _get_build_directory
     root = os.environ.get('SLOWAI_EXTENSIONS_DIR')
-    return Path(root) / 'slowai_fused' if root else Path(_get_build_directory('slowai_fused', verbose=False))
+    return Path(root) / 'slowai_fused' if root else Path(_cpp_extension()._get_build_directory('slowai_fused', verbose=False))
 
 def load_fused(name: str = 'slowai_fused', source: Path = None, verbose: bool = False):
     "The compiled kernels of `fused_step.cpp`, built on first use (a minute or two) and cached on disk; `None`, with one warning per process, where they cannot be built (no compiler, no ninja, `SLOWAI_NO_FUSED=1`)."
     if name in _fused: return None if isinstance(_fused[name], Exception) else _fused[name]
     try:
         if os.environ.get('SLOWAI_NO_FUSED', '') not in ('', '0'): raise RuntimeError('SLOWAI_NO_FUSED is set')
-        from torch.utils.cpp_extension import load
         build_dir = fused_cache_dir() if name == 'slowai_fused' else fused_cache_dir().parent / name
         build_dir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')  # torch's notes about CUDA_HOME and compiler versions
-            _fused[name] = load(name, [str(source or FUSED_SOURCE)], extra_cflags=FUSED_CFLAGS,
+            _fused[name] = _cpp_extension().load(name, [str(source or FUSED_SOURCE)], extra_cflags=FUSED_CFLAGS,
                                 build_directory=str(build_dir), verbose=verbose)
     except Exception as e:  # no compiler, no ninja, a read-only cache: the foreach step still works
         _fused[name] = e
@@ -59,7 +67,8 @@ def load_fused(name: str = 'slowai_fused', source: Path = None, verbose: bool = 
 
 # %% ../nbs/18_fused.ipynb #2e7712e2
 def fused_ready(params: list, grads: list) -> bool:
-    "Whether the fused CPU kernels can update `params` with `grads` (contiguous float32 CPU tensors), building the kernels on the first call."
+    "Whether the fused CPU kernels can update `params` with `grads` (contiguous float32 CPU tensors, not DTensors), building the kernels on the first call."
+    if any(hasattr(p, 'to_local') for p in params): return False  # DTensors (FSDP2, lesson 17a): the foreach step
     ext = load_fused()
     return ext is not None and ext.fusable(params, grads)
 

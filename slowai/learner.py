@@ -245,7 +245,10 @@ class EpochSchedulerCB(SchedulerCB):
 # %% ../nbs/02_learner.ipynb #06b14698
 CHECKPOINT_KEYS = ('model', 'epoch', 'rng', 'cbs')  # what `Learner.save` always writes
 
-def _class_name(o) -> str: return f'{type(o).__module__}.{type(o).__qualname__}'
+def _class_name(o) -> str:
+    "The class of optimiser `o`, or of the one a sharding wrapper (lesson 17a) steps, as `module.Class`."
+    o = getattr(o, 'inner', o)
+    return f'{type(o).__module__}.{type(o).__qualname__}'
 def _one_line(e: Exception) -> str: return ' '.join(str(e).split())
 
 def read_checkpoint(path, map_location=None) -> dict:
@@ -268,7 +271,7 @@ class Learner:
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.cbs = list(cbs or [])
         self.opt, self.epoch, self.start_epoch, self.n_epochs, self.history = None, 0, 0, 0, []
-        self.log = print
+        self.log, self.is_main = print, True  # is_main: this process writes checkpoints (only rank 0 of a distributed run)
 
     def log_row(self, cells):
         "Print one row of the metrics table (the progress bar replaces this to show an HTML table)."
@@ -340,14 +343,28 @@ class Learner:
         finally:
             for cb in cbs: self.cbs.remove(cb)
 
+    def model_state(self) -> dict:
+        "The model's state dict as one process saves it (lesson 17a's `DistributedCB` replaces this for wrapped or sharded models)."
+        return self.model.state_dict()
+
+    def load_model_state(self, sd: dict): self.model.load_state_dict(sd)
+
+    def opt_state(self) -> dict:
+        "The optimiser's state dict as one process saves it (replaced, like `model_state`, for sharded optimisers)."
+        return self.opt.state_dict()
+
+    def load_opt_state(self, sd: dict): self.opt.load_state_dict(sd)
+
     def save(self, path, with_opt: bool = True):
-        "Save a checkpoint: model, optimiser, callback states, epoch and RNG states."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        state = {'model': self.model.state_dict(), 'epoch': self.epoch, 'rng': get_rng_state(),
+        "Save a checkpoint: model, optimiser, callback states, epoch and RNG states (written by the main process only)."
+        path = Path(path)
+        state = {'model': self.model_state(), 'epoch': self.epoch, 'rng': get_rng_state(),
                  'cbs': {type(cb).__name__: cb.state_dict() for cb in self.cbs if hasattr(cb, 'state_dict')}}
         if with_opt and self.opt is not None:
-            state['opt'], state['opt_class'] = self.opt.state_dict(), _class_name(self.opt)
-        torch.save(state, path)
+            state['opt'], state['opt_class'] = self.opt_state(), _class_name(self.opt)
+        if self.is_main:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.save(state, path)
         return path
 
     def load(self, path, with_opt: bool = True, restore_rng: bool = True):
@@ -360,10 +377,10 @@ class Learner:
             if saved is not None and saved != mine:
                 raise ValueError(f"{path} was saved with optimiser {saved}, but this Learner's optimiser is {mine}: "
                                  "use that optimiser, or with_opt=False to load the weights only")
-        try: self.model.load_state_dict(state['model'])
+        try: self.load_model_state(state['model'])
         except RuntimeError as e: raise ValueError(f"{path} holds another model's weights: {_one_line(e)}") from None
         if with_opt and 'opt' in state:
-            try: self.opt.load_state_dict(state['opt'])
+            try: self.load_opt_state(state['opt'])
             except ValueError as e: raise ValueError(f"{path} holds other param groups: {_one_line(e)}") from None
         for cb in self.cbs:
             if type(cb).__name__ in state['cbs'] and hasattr(cb, 'load_state_dict'): cb.load_state_dict(state['cbs'][type(cb).__name__])
