@@ -18,7 +18,8 @@ def _count_steps(states: list) -> list:
     return [s.item() for s in steps]
 
 def _decay_and_moments(group: dict, p: torch.Tensor, g: torch.Tensor, state: dict) -> float:
-    "The single-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update both moments; returns the step."
+    """The single-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update
+    both moments; returns the step."""
     lr, (b1, b2), wd = as_float(group['lr']), map(as_float, group['betas']), group['weight_decay']
     state['step'] += 1
     if wd and group['decoupled_weight_decay']: p.mul_(1 - lr * wd)
@@ -28,7 +29,8 @@ def _decay_and_moments(group: dict, p: torch.Tensor, g: torch.Tensor, state: dic
     return state['step'].item()
 
 def _foreach_decay_and_moments(group: dict, params: list, grads: list, states: list):
-    "The multi-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update both moments."
+    """The multi-tensor start of an Adam-family step: count the step, apply weight decay (decoupled or L2), update
+    both moments."""
     lr, (b1, b2), wd = as_float(group['lr']), map(as_float, group['betas']), group['weight_decay']
     steps = _count_steps(states)
     if wd and group['decoupled_weight_decay']: torch._foreach_mul_(params, 1 - lr * wd)
@@ -62,7 +64,8 @@ def adam_foreach(group: dict, params: list, grads: list, states: list):
     torch._foreach_addcdiv_(params, exp_avgs, denom, [-lr / (1 - b1**t) for t in steps])
 
 def adam_state(p: torch.Tensor, amsgrad: bool = False, dtype: torch.dtype = None) -> dict:
-    "The state of a param before its first Adam step: a zero step count and zero moments (and their running maximum with `amsgrad`), in `dtype` (default: the param's)."
+    """The state of a param before its first Adam step: a zero step count and zero moments (and their running maximum
+    with `amsgrad`), in `dtype` (default: the param's)."""
     zeros = lambda: torch.zeros_like(p, dtype=dtype, memory_format=torch.preserve_format)
     state = dict(step=torch.tensor(0.), exp_avg=zeros(), exp_avg_sq=zeros())
     if amsgrad: state['max_exp_avg_sq'] = zeros()
@@ -71,15 +74,28 @@ def adam_state(p: torch.Tensor, amsgrad: bool = False, dtype: torch.dtype = None
 ADAM_HYPERS = dict(lr=NONNEG, eps=NONNEG, betas=(UNIT_OPEN, UNIT_OPEN), weight_decay=NONNEG)  # torch's order
 
 class Adam(BaseOptimizer):
-    r"""Adam as `torch.optim.Adam`: $m \leftarrow \beta_1 m + (1-\beta_1) g$, $v \leftarrow \beta_2 v + (1-\beta_2) g^2$,
-    $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ with bias-corrected $\hat m$, $\hat v$. `weight_decay` is L2, or decoupled
-    ($p \leftarrow (1-\eta\lambda) p$ first) with `decoupled_weight_decay`; `amsgrad` divides by the running maximum of $\hat v$.
-    Complex params are updated as pairs of reals, as in torch. `fused` (default: where available) steps with lesson 18's
-    compiled kernel; `state_dtype=torch.bfloat16` keeps the moments in bfloat16 with stochastic rounding (fused kernel only; lesson 18)."""
+    r"""Adam as `torch.optim.Adam`: $m \leftarrow \beta_1 m + (1-\beta_1) g$, $v \leftarrow \beta_2 v + (1-\beta_2)
+    g^2$, $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ with bias-corrected $\hat m$, $\hat v$.
+    `weight_decay` is L2, or decoupled ($p \leftarrow (1-\eta\lambda) p$ first) with `decoupled_weight_decay`; `amsgrad`
+    divides by the running maximum of $\hat v$. Complex params are updated as pairs of reals, as in torch. `fused`
+    (default: where available) steps with lesson 18's compiled kernel; `state_dtype=torch.bfloat16` keeps the moments in
+    bfloat16 with stochastic rounding (fused kernel only; lesson 18)."""
     hypers, complex_as_real = ADAM_HYPERS, True
-    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.,
-                 amsgrad: bool = False, decoupled_weight_decay: bool = False, maximize: bool = False,
-                 foreach: bool = None, fused: bool = None, state_dtype: torch.dtype = None):
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        decoupled_weight_decay: bool = False,
+        maximize: bool = False,
+        foreach: bool = None,
+        fused: bool = None,
+        state_dtype: torch.dtype = None,
+    ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach, fused=fused,
                         state_dtype=state_dtype)
@@ -116,11 +132,23 @@ class Adam(BaseOptimizer):
                     if k != 'step' and v.is_floating_point(): self.state[p][k] = v.to(group['state_dtype'])
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay (Loshchilov and Hutter), as `torch.optim.AdamW`: $p \leftarrow (1-\eta\lambda)\,p$, then the Adam step.
-    The decay is multiplied by the learning rate $\eta$, as in PyTorch, and stays decoupled whatever a loaded state dict says (an `Adam` one, say)."""
-    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
-                 amsgrad: bool = False, maximize: bool = False, foreach: bool = None, fused: bool = None,
-                 state_dtype: torch.dtype = None):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter), as `torch.optim.AdamW`: $p \leftarrow
+    (1-\eta\lambda)\,p$, then the Adam step. The decay is multiplied by the learning rate $\eta$, as in PyTorch, and
+    stays decoupled whatever a loaded state dict says (an `Adam` one, say)."""
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+        foreach: bool = None,
+        fused: bool = None,
+        state_dtype: torch.dtype = None,
+    ):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                          decoupled_weight_decay=True, maximize=maximize, foreach=foreach, fused=fused,
                          state_dtype=state_dtype)
@@ -131,7 +159,8 @@ class AdamW(Adam):
 
 # %% ../nbs/07_adam.ipynb #2d30ced4
 def radam_rectification(t: float, beta2: float):
-    "RAdam's rectification term $r_t$ after `t` steps, or `None` while $\\rho_t \\le 5$ (PyTorch's threshold; the paper's is 4)."
+    """RAdam's rectification term $r_t$ after `t` steps, or `None` while $\\rho_t \\le 5$ (PyTorch's threshold; the
+    paper's is 4)."""
     rho_inf = 2 / (1 - beta2) - 1
     rho_t = rho_inf - 2 * t * beta2**t / (1 - beta2**t)
     if rho_t <= 5: return None
@@ -168,14 +197,32 @@ def radam_foreach(group: dict, params: list, grads: list, states: list):
         torch._foreach_add_([params[i] for i in plain], step)
 
 class RAdam(BaseOptimizer):
-    r"""Rectified Adam (Liu et al. 2019) as `torch.optim.RAdam`: while $\rho_t \le 5$, $p \leftarrow p - \eta\,\hat m$; after, Adam's step
-    $\eta\, r_t\, \hat m \sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$ with rectification $r_t$. `weight_decay` is L2, or decoupled with
-    `decoupled_weight_decay`. Complex params are updated as pairs of reals, as in torch."""
+    r"""Rectified Adam (Liu et al. 2019) as `torch.optim.RAdam`: while $\rho_t \le 5$, $p \leftarrow p - \eta\,\hat m$;
+    after, Adam's step $\eta\, r_t\, \hat m \sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$ with rectification $r_t$.
+    `weight_decay` is L2, or decoupled with `decoupled_weight_decay`. Complex params are updated as pairs of reals, as
+    in torch."""
     hypers, complex_as_real = ADAM_HYPERS, True
-    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.,
-                 decoupled_weight_decay: bool = False, maximize: bool = False, foreach: bool = None):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
-                        maximize=maximize, foreach=foreach)
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        betas: tuple = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+        maximize: bool = False,
+        foreach: bool = None,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     def init_state(self, p, group): return adam_state(p)

@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='processes training data-parallel on torch.distributed (default 1); --bs is the global batch')
     t.add_argument('--dist', choices=DIST_MODES, default='ddp',
                    help='with --nproc: ddp, zero1 (sharded optimiser state) or fsdp (default ddp)')
-    t.add_argument('--port', type=_number(int), default=None, help='with --nproc: the rendezvous port (default: a free one)')
+    t.add_argument(
+        '--port', type=_number(int), default=None, help='with --nproc: the rendezvous port (default: a free one)'
+    )
     f = sub.add_parser('lr-find', help='LR range test: print the suggestions, save the plot', epilog=epilog,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _opt_args(f)
@@ -145,7 +147,8 @@ def _accuracy(model, dl) -> float:
     with torch.no_grad(): return torch.cat([model(x).argmax(1) == y for x, y in dl]).float().mean().item()
 
 def _train(args, distributed: bool = False) -> dict:
-    "The body of `slowai train` in one process: alone, or as one rank of a process group (with `DistributedCB`, only rank 0 printing)."
+    """The body of `slowai train` in one process: alone, or as one rank of a process group (with `DistributedCB`,
+    only rank 0 printing)."""
     rank0 = not distributed or dist.get_rank() == 0
     say = print if rank0 else (lambda *a, **k: None)
     lr, bs, hypers = _settings(args)
@@ -183,10 +186,17 @@ def _under_torchrun() -> bool:
 def nproc_warning(nproc: int, cores: int = None) -> str:
     "The warning for more processes than CPU cores (they then share the cores, and each runs slower), or ''."
     cores = cores or os.cpu_count() or 1
-    return f'--nproc {nproc} is more than the {cores} CPU cores here: the processes will share them' if nproc > cores else ''
+    return (
+        f'--nproc {nproc} is more than the {cores} CPU cores here: the processes will share them'
+        if nproc > cores
+        else ''
+    )
+
 
 def cmd_train(args) -> dict:
-    "Run `slowai train`: data, model, optimiser and schedule by name, train, print the table; the last epoch's metrics. With `--nproc N`, the same run data-parallel in N processes (lesson 17a); under `torchrun`, in the processes it started."
+    """Run `slowai train`: data, model, optimiser and schedule by name, train, print the table; the last epoch's
+    metrics. With `--nproc N`, the same run data-parallel in N processes (lesson 17a); under `torchrun`, in the
+    processes it started."""
     if _under_torchrun():
         init_distributed()
         try: return _train(args, distributed=True)

@@ -43,7 +43,8 @@ def default_device(device: str = None) -> torch.device:
 
 # %% ../nbs/00_core.ipynb #ffe61012
 def set_seed(seed: int, deterministic: bool = False):
-    "Seed `random`, `numpy` and `torch` (CPU and every GPU); `deterministic` also makes cuDNN pick deterministic kernels."
+    """Seed `random`, `numpy` and `torch` (CPU and every GPU); `deterministic` also makes cuDNN pick deterministic
+    kernels."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -52,7 +53,8 @@ def set_seed(seed: int, deterministic: bool = False):
 
 # %% ../nbs/00_core.ipynb #a20946fb
 def get_rng_state() -> dict:
-    "The current state of Python's, NumPy's and torch's random number generators (and every GPU's), for `set_rng_state`."
+    """The current state of Python's, NumPy's and torch's random number generators (and every GPU's), for
+    `set_rng_state`."""
     state = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate()}
     if torch.cuda.is_available(): state['cuda'] = torch.cuda.get_rng_state_all()
     return state

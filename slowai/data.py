@@ -30,7 +30,9 @@ def read_idx(fname) -> torch.Tensor:
     if len(raw) < 8: raise ValueError(f"{fname} is too short to be an IDX file ({len(raw)} bytes)")
     magic = struct.unpack('>I', raw[:4])[0]
     if magic not in IDX_MAGIC:
-        raise ValueError(f"{fname} is not an IDX file of bytes: magic number {magic}, expected 2051 (images) or 2049 (labels)")
+        raise ValueError(
+            f"{fname} is not an IDX file of bytes: magic number {magic}, expected 2051 (images) or 2049 (labels)"
+        )
     ndim = IDX_MAGIC[magic]
     if len(raw) < 4 + 4 * ndim:
         raise ValueError(f"{fname} is corrupt or truncated: its header is cut short ({len(raw)} bytes; "
@@ -38,12 +40,25 @@ def read_idx(fname) -> torch.Tensor:
     shape = struct.unpack(f'>{ndim}I', raw[4:4 + 4 * ndim])
     data = raw[4 + 4 * ndim:]
     if len(data) != int(np.prod(shape)):
-        raise ValueError(f"{fname} has the wrong length: its header promises {int(np.prod(shape))} bytes of data for shape {shape}, "
-                         f"the file holds {len(data)}; it is truncated or corrupt")
+        raise ValueError(
+            f"{fname} has the wrong length: its header promises {int(np.prod(shape))} bytes of data for shape {shape}, "
+            f"the file holds {len(data)}; it is truncated or corrupt"
+        )
     return torch.from_numpy(np.frombuffer(data, dtype=np.uint8).copy()).view(*shape)
 
 # %% ../nbs/01_data.ipynb #34c0b140
-FASHION_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FASHION_CLASSES = [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+]
 IDX_FILES = {'x_train': 'train-images-idx3-ubyte.gz', 'y_train': 'train-labels-idx1-ubyte.gz',
              'x_test': 't10k-images-idx3-ubyte.gz', 'y_test': 't10k-labels-idx1-ubyte.gz'}
 ENV_VAR = 'SLOWAI_FASHION_MNIST'
@@ -59,7 +74,9 @@ def load_idx_folder(path) -> dict:
     for split in ('train', 'test'):
         x, y = d[f'x_{split}'], d[f'y_{split}']
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise ValueError(f"Fashion-MNIST {split} files in {path} do not match: images {tuple(x.shape)}, labels {tuple(y.shape)}")
+            raise ValueError(
+                f"Fashion-MNIST {split} files in {path} do not match: images {tuple(x.shape)}, labels {tuple(y.shape)}"
+            )
         d[f'y_{split}'] = y.long()
     return d
 
@@ -75,7 +92,8 @@ def hub_to_tensors(dsd) -> dict:
 
 # %% ../nbs/01_data.ipynb #08d3999a
 def load_fashion_mnist(path: str = None) -> dict:
-    "Fashion-MNIST as uint8 images and int64 labels: from the IDX folder `path`, else `$SLOWAI_FASHION_MNIST`, else the HF hub."
+    """Fashion-MNIST as uint8 images and int64 labels: from the IDX folder `path`, else `$SLOWAI_FASHION_MNIST`, else
+    the HF hub."""
     path = path or os.environ.get(ENV_VAR)
     if path: return load_idx_folder(path)
     import datasets  # imported here so that `import slowai.data` stays light and offline
@@ -87,8 +105,11 @@ def load_fashion_mnist(path: str = None) -> dict:
     return hub_to_tensors(dsd)
 
 # %% ../nbs/01_data.ipynb #c63866a7
-def show_images(x, y: torch.Tensor = None, n=16, ncols=8, classes=FASHION_CLASSES, figsize: tuple = None, preds: torch.Tensor = None):
-    "Show the first `n` images of `x` (N,H,W or N,1,H,W) in a grid, titled with class names of `y` (and `preds` when given)."
+def show_images(
+    x, y: torch.Tensor = None, n=16, ncols=8, classes=FASHION_CLASSES, figsize: tuple = None, preds: torch.Tensor = None
+):
+    """Show the first `n` images of `x` (N,H,W or N,1,H,W) in a grid, titled with class names of `y` (and `preds`
+    when given)."""
     import matplotlib.pyplot as plt
     x = x[:n].detach().cpu()
     if x.ndim == 4: x = x[:, 0]
@@ -114,7 +135,16 @@ def split_train_valid(n: int, n_valid: int = 10_000, seed: int = 42):
 # %% ../nbs/01_data.ipynb #aec08a26
 class DeviceLoader:
     "Batches of `(x, y)` drawn by index from tensors held on one device; shuffled with torch's global RNG."
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, bs: int = 1024, shuffle: bool = False, drop_last: bool = False, batch_tfm=None):
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        bs: int = 1024,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        batch_tfm=None,
+    ):
         if len(x) != len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if bs < 1: raise ValueError(f"bs must be a positive integer, got {bs}")
         self.x, self.y, self.bs, self.shuffle, self.drop_last, self.batch_tfm = x, y, bs, shuffle, drop_last, batch_tfm
@@ -140,11 +170,18 @@ class DeviceLoader:
 # %% ../nbs/01_data.ipynb #fc2fedcf
 class DataLoaders:
     "A train and a valid loader (and optionally a test loader), with the normalisation stats used."
-    def __init__(self, train, valid, test=None, stats=None): self.train, self.valid, self.test, self.stats = train, valid, test, stats
+
+    def __init__(self, train, valid, test=None, stats=None):
+        self.train, self.valid, self.test, self.stats = train, valid, test, stats
+
     @property
     def device(self): return self.train.device
     def __repr__(self):
-        sizes = ', '.join(f'{k}={len(v.x)}' for k, v in (('train', self.train), ('valid', self.valid), ('test', self.test)) if v is not None)
+        sizes = ', '.join(
+            f'{k}={len(v.x)}'
+            for k, v in (('train', self.train), ('valid', self.valid), ('test', self.test))
+            if v is not None
+        )
         return f'DataLoaders({sizes}, bs={self.train.bs}, device={self.device})'
 
 # %% ../nbs/01_data.ipynb #dcde7dfb
@@ -160,9 +197,19 @@ def to_float_images(x: torch.Tensor, stats) -> torch.Tensor:
     return ((x.float() / 255 - mean) / std)[:, None]
 
 # %% ../nbs/01_data.ipynb #6a17a335
-def get_dls(bs: int = 1024, path: str = None, device: str = None, subsample: int = None, n_valid: int = 10_000, seed: int = 42,
-            test: bool = False, batch_tfm: callable = None, data: dict = None) -> DataLoaders:
-    "Fashion-MNIST as device-resident loaders: a seeded train/valid split of the training set, stats from train, optional test."
+def get_dls(
+    bs: int = 1024,
+    path: str = None,
+    device: str = None,
+    subsample: int = None,
+    n_valid: int = 10_000,
+    seed: int = 42,
+    test: bool = False,
+    batch_tfm: callable = None,
+    data: dict = None,
+) -> DataLoaders:
+    """Fashion-MNIST as device-resident loaders: a seeded train/valid split of the training set, stats from train,
+    optional test."""
     data = data if data is not None else load_fashion_mnist(path)
     device = default_device(device)
     tr, va = split_train_valid(len(data['x_train']), n_valid, seed)
@@ -177,8 +224,11 @@ def get_dls(bs: int = 1024, path: str = None, device: str = None, subsample: int
                        dl(data['x_test'], data['y_test'], False) if test else None, stats)
 
 # %% ../nbs/01_data.ipynb #b8f9187d
-def hf_dataloader(hf_ds, bs: int = 1024, shuffle: bool = False, stats=(0.286, 0.353), num_workers: int = 0) -> DataLoader:
-    "A `torch` `DataLoader` over a Hugging Face image dataset, converting each PIL image to a normalised tensor per item."
+def hf_dataloader(
+    hf_ds, bs: int = 1024, shuffle: bool = False, stats=(0.286, 0.353), num_workers: int = 0
+) -> DataLoader:
+    """A `torch` `DataLoader` over a Hugging Face image dataset, converting each PIL image to a normalised tensor per
+    item."""
     mean, std = stats
     def collate(items):
         x = torch.stack([torch.from_numpy(np.asarray(it['image'], dtype=np.float32)) for it in items])

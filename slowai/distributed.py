@@ -6,9 +6,9 @@
 __all__ = ['DIST_MODES', 'free_port', 'check_port', 'init_distributed', 'LaunchError', 'launch', 'shard_batch_indices',
            'ShardedLoader', 'average_gradients', 'full_params', 'state_bytes', 'CommBytes', 'toy_run', 'toy_suite',
            'rebuild_optimizer', 'Zero1', 'assign_by_size', 'DistributedMuon', 'shard_optimizer', 'fsdp_shard',
-           'cost_of', 'costs_suite', 'DistributedCB', 'fit_distributed', 'fit_suite', 'fault_demo']
+           'cost_of', 'costs_suite', 'DistributedCB', 'fit_distributed', 'fit_suite', 'nan_demo', 'fault_demo']
 
-# %% ../nbs/17a_distributed.ipynb #759daa7a
+# %% ../nbs/17a_distributed.ipynb #d8b32390
 import contextlib, copy, datetime, logging, os, shutil, socket, tempfile, time, uuid, warnings
 from collections import Counter
 from pathlib import Path
@@ -22,7 +22,7 @@ from torch.utils._pytree import tree_leaves
 from .data import DataLoaders
 from .learner import Callback, MetricsCB
 
-# %% ../nbs/17a_distributed.ipynb #f705b1d5
+# %% ../nbs/17a_distributed.ipynb #90899c13
 def free_port() -> int:
     "A TCP port on this machine that nothing listens on now."
     with socket.socket() as s:
@@ -30,25 +30,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 def check_port(port: int, host: str = '127.0.0.1'):
-    "Raise a `ValueError` if `port` is already in use on `host` (the rendezvous would fail with a long traceback later)."
+    """Raise a `ValueError` if `port` is already in use on `host` (the rendezvous would fail with a long traceback
+    later)."""
     with socket.socket() as s:
-        try: s.bind((host, port))
-        except OSError: raise ValueError(f"port {port} is already in use: pass another one, or none to pick a free port") from None
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise ValueError(f"port {port} is already in use: pass another one, or none to pick a free port") from None
 
-# %% ../nbs/17a_distributed.ipynb #17a46715
-def init_distributed(backend: str = None, timeout: float = 60.) -> tuple:
-    "Join the process group the launcher describes (`RANK`, `WORLD_SIZE`, `MASTER_ADDR`...): gloo on CPU, NCCL on CUDA; returns `(rank, world_size)`."
+# %% ../nbs/17a_distributed.ipynb #a668bbfa
+def init_distributed(backend: str = None, timeout: float = 300.) -> tuple:
+    """Join the process group the launcher describes (`RANK`, `WORLD_SIZE`, `MASTER_ADDR`...): gloo on CPU, NCCL on
+    CUDA; returns `(rank, world_size)`."""
     if not dist.is_initialized():
         backend = backend or ('nccl' if torch.cuda.is_available() else 'gloo')
         dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout))
         if backend == 'nccl': torch.cuda.set_device(int(os.environ.get('LOCAL_RANK', 0)))
     return dist.get_rank(), dist.get_world_size()
 
-# %% ../nbs/17a_distributed.ipynb #0fa97b59
+# %% ../nbs/17a_distributed.ipynb #6121a72c
 def _entry(fn, backend, timeout, args, kwargs, error_dir):
-    "What each launched process runs: join the group, call `fn(*args, **kwargs)`, leave the group; an exception is also noted, with its time, in `error_dir`."
+    """What each launched process runs: join the group, call `fn(*args, **kwargs)`, leave the group; an exception is
+    also noted, with its time, in `error_dir`."""
     try:
-        args, kwargs = copy.deepcopy((args, kwargs))  # torch hands tensors to spawned processes in shared memory: one copy each
+        args, kwargs = copy.deepcopy(
+            (args, kwargs)
+        )  # torch hands tensors to spawned processes in shared memory: one copy each
+        from slowai.fused import load_fused
+        load_fused()  # lesson 18's kernels, loaded (or built) before the first collective that a slow build would stall
         init_distributed(backend, timeout)
         return fn(*args, **kwargs)
     except BaseException as e:
@@ -62,8 +71,13 @@ class LaunchError(RuntimeError):
     "A launched run that failed; the message says in one line which rank failed first, and how."
 
 def _failure_line(error_dir, failures: dict, nproc: int) -> str:
-    "One line for a failed run: the exception raised first (the root cause: the others then lose their connections), or the exit code of a rank that died without one."
-    noted = sorted((float(t), int(f.name[4:]), msg) for f in Path(error_dir).glob('rank*') for t, msg in [f.read_text().split('\n', 1)])
+    """One line for a failed run: the exception raised first (the root cause: the others then lose their
+    connections), or the exit code of a rank that died without one."""
+    noted = sorted(
+        (float(t), int(f.name[4:]), msg)
+        for f in Path(error_dir).glob('rank*')
+        for t, msg in [f.read_text().split('\n', 1)]
+    )
     lost = ('Connection reset', 'Connection closed', 'Read error', 'Broken pipe')
     own = [(rank, msg) for _, rank, msg in noted if not any(w in msg for w in lost)]
     died = [(r, f.exitcode) for r, f in sorted(failures.items()) if r not in {rank for _, rank, _ in noted}]
@@ -73,15 +87,29 @@ def _failure_line(error_dir, failures: dict, nproc: int) -> str:
     else: what = '; '.join(f"rank {r} exited with code {f.exitcode}" for r, f in sorted(failures.items()))
     return f"{nproc}-process run failed: {what}"
 
-def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, timeout: float = 60., **kwargs) -> list:
-    "Run `fn(*args, **kwargs)` in `nproc` processes started by torch's launcher (the Python API of `torch.distributed.run`), each in the process group; returns the results by rank. `fn` must be importable (defined in a module)."
+def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, timeout: float = 300., **kwargs) -> list:
+    """Run `fn(*args, **kwargs)` in `nproc` processes started by torch's launcher (the Python API of
+    `torch.distributed.run`), each in the process group; returns the results by rank. `fn` must be importable
+    (defined in a module)."""
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     if port is None: port = free_port()
     else: check_port(port)
-    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, rdzv_backend='c10d', rdzv_endpoint=f'127.0.0.1:{port}',
-                          run_id=uuid.uuid4().hex, max_restarts=0, monitor_interval=0.1, start_method='spawn')
-    quiet = [logging.getLogger(name) for name in ('torch.distributed.elastic', 'torch.distributed.launcher', 'torch.multiprocessing')]
+    config = LaunchConfig(
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
+        rdzv_backend='c10d',
+        rdzv_endpoint=f'127.0.0.1:{port}',
+        run_id=uuid.uuid4().hex,
+        max_restarts=0,
+        monitor_interval=0.1,
+        start_method='spawn',
+    )
+    quiet = [
+        logging.getLogger(name)
+        for name in ('torch.distributed.elastic', 'torch.distributed.launcher', 'torch.multiprocessing')
+    ]
     levels = [lg.level for lg in quiet]
     for lg in quiet: lg.setLevel(logging.CRITICAL)  # the launcher logs each failure at length: we say it in one line
     error_dir = tempfile.mkdtemp(prefix='slowai-launch-')
@@ -92,10 +120,18 @@ def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, tim
         for lg, level in zip(quiet, levels): lg.setLevel(level)
     return [results[r] for r in range(nproc)]
 
-# %% ../nbs/17a_distributed.ipynb #48cc646f
-def shard_batch_indices(n: int, bs: int, rank: int, world: int, epoch: int = 0, seed: int = 0, shuffle: bool = True) -> list:
-    "For each global batch of `bs` of a seeded shuffle of `range(n)` (the same on every rank), this rank's contiguous piece, with the global batch size: [(indices, global_size)]. Pieces differ by at most one element; a last batch smaller than `world` is dropped (a rank would get none)."
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch)) if shuffle else torch.arange(n)
+# %% ../nbs/17a_distributed.ipynb #19efedd2
+def shard_batch_indices(
+    n: int, bs: int, rank: int, world: int, epoch: int = 0, seed: int = 0, shuffle: bool = True
+) -> list:
+    """For each global batch of `bs` of a seeded shuffle of `range(n)` (the same on every rank), this rank's
+    contiguous piece, with the global batch size: [(indices, global_size)]. Pieces differ by at most one element; a
+    last batch smaller than `world` is dropped (a rank would get none)."""
+    order = (
+        torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+        if shuffle
+        else torch.arange(n)
+    )
     out = []
     for lo in range(0, n, bs):
         batch = order[lo:lo + bs]
@@ -103,14 +139,35 @@ def shard_batch_indices(n: int, bs: int, rank: int, world: int, epoch: int = 0, 
         out.append((torch.tensor_split(batch, world)[rank], len(batch)))
     return out
 
-# %% ../nbs/17a_distributed.ipynb #08d932ab
+# %% ../nbs/17a_distributed.ipynb #d62a027a
 class ShardedLoader:
-    "A device-resident loader (like `DeviceLoader`) that gives each rank its piece of every global batch of `bs`, shuffled the same way on every rank (seeded by `seed` and the epoch); `weight` is this batch's share of the global batch times `world`, to scale its mean loss."
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, bs: int, rank: int = 0, world: int = 1, shuffle: bool = False, seed: int = 0,
-                 batch_tfm=None):
+    """A device-resident loader (like `DeviceLoader`) that gives each rank its piece of every global batch of `bs`,
+    shuffled the same way on every rank (seeded by `seed` and the epoch); `weight` is this batch's share of the
+    global batch times `world`, to scale its mean loss."""
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        bs: int,
+        rank: int = 0,
+        world: int = 1,
+        shuffle: bool = False,
+        seed: int = 0,
+        batch_tfm=None,
+    ):
         if len(x) != len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if not 0 <= rank < world: raise ValueError(f"rank must be in [0, {world}), got {rank}")
-        self.x, self.y, self.bs, self.rank, self.world, self.shuffle, self.seed, self.batch_tfm = x, y, bs, rank, world, shuffle, seed, batch_tfm
+        self.x, self.y, self.bs, self.rank, self.world, self.shuffle, self.seed, self.batch_tfm = (
+            x,
+            y,
+            bs,
+            rank,
+            world,
+            shuffle,
+            seed,
+            batch_tfm,
+        )
         self.epoch, self.weight = 0, 1.
 
     @classmethod
@@ -118,7 +175,9 @@ class ShardedLoader:
         "Shard a `DeviceLoader` (same tensors, batch size, shuffling and transform)."
         return cls(dl.x, dl.y, dl.bs, rank, world, dl.shuffle, seed, dl.batch_tfm)
 
-    def _batches(self): return shard_batch_indices(len(self.x), self.bs, self.rank, self.world, self.epoch, self.seed, self.shuffle)
+    def _batches(self):
+        return shard_batch_indices(len(self.x), self.bs, self.rank, self.world, self.epoch, self.seed, self.shuffle)
+
     def __len__(self): return len(self._batches())
     @property
     def device(self): return self.x.device
@@ -132,29 +191,35 @@ class ShardedLoader:
             xb = self.x[idx]
             yield (self.batch_tfm(xb) if self.batch_tfm else xb), self.y[idx]
 
-# %% ../nbs/17a_distributed.ipynb #599d77e0
+# %% ../nbs/17a_distributed.ipynb #8168358a
 def average_gradients(model: nn.Module):
-    "All-reduce every gradient of `model` and divide by the number of ranks: the mean gradient of the global batch (each rank's loss already scaled by its `weight`)."
+    """All-reduce every gradient of `model` and divide by the number of ranks: the mean gradient of the global batch
+    (each rank's loss already scaled by its `weight`)."""
     world = dist.get_world_size()
     for p in model.parameters():
         if p.grad is not None:
             dist.all_reduce(p.grad)
             p.grad.div_(world)
 
-# %% ../nbs/17a_distributed.ipynb #ace4f76a
+# %% ../nbs/17a_distributed.ipynb #11881963
 def full_params(model: nn.Module) -> list:
-    "The model's params as whole local tensors, gathered from their shards when they are DTensors (every rank must call it)."
-    return [p.full_tensor().detach().clone() if hasattr(p, 'full_tensor') else p.detach().clone() for p in model.parameters()]
+    """The model's params as whole local tensors, gathered from their shards when they are DTensors (every rank must
+    call it)."""
+    return [
+        p.full_tensor().detach().clone() if hasattr(p, 'full_tensor') else p.detach().clone()
+        for p in model.parameters()
+    ]
 
-# %% ../nbs/17a_distributed.ipynb #dfbaca8e
+# %% ../nbs/17a_distributed.ipynb #4f728730
 def state_bytes(opt) -> int:
     "Bytes of tensor state this rank's optimiser keeps (the wrapped optimiser's, for ZeRO-1)."
     return sum(t.numel() * t.element_size() if not hasattr(t, 'to_local') else t.to_local().numel() * t.element_size()
                for st in opt.state.values() for t in st.values() if isinstance(t, torch.Tensor))
 
-# %% ../nbs/17a_distributed.ipynb #51c70710
+# %% ../nbs/17a_distributed.ipynb #45190540
 class CommBytes(TorchDispatchMode):
-    "Within the block, count the collectives (c10d ops) and the bytes of the tensors each one works on: all-reduce and reduce-scatter input, all-gather output."
+    """Within the block, count the collectives (c10d ops) and the bytes of the tensors each one works on: all-reduce
+    and reduce-scatter input, all-gather output."""
     def __init__(self):
         super().__init__()
         self.calls, self.bytes = Counter(), Counter()
@@ -162,17 +227,32 @@ class CommBytes(TorchDispatchMode):
         if func.namespace == 'c10d' and 'barrier' not in func._opname:
             name = func._opname.strip('_').replace('_base', '')
             self.calls[name] += 1
-            data = args[1] if name == 'reduce_scatter' else args[0]  # the whole tensor: reduce-scatter's input, all-gather's output
-            self.bytes[name] += sum(t.numel() * t.element_size() for t in tree_leaves(data) if isinstance(t, torch.Tensor))
+            data = (
+                args[1] if name == 'reduce_scatter' else args[0]
+            )  # the whole tensor: reduce-scatter's input, all-gather's output
+            self.bytes[name] += sum(
+                t.numel() * t.element_size() for t in tree_leaves(data) if isinstance(t, torch.Tensor)
+            )
         return func(*args, **(kwargs or {}))
 
-# %% ../nbs/17a_distributed.ipynb #b102a7d0
+# %% ../nbs/17a_distributed.ipynb #a34fd62b
 def _toy_data(n: int, seed: int):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, 5, generator=g), torch.randn(n, 3, generator=g)
 
-def toy_run(kind: str = 'single', make_opt=None, n_epochs: int = 2, bs: int = 16, n: int = 70, seed: int = 0, resume: dict = None) -> dict:
-    "Train lesson 04a's `toy_model` on a seeded random regression set with `make_opt(param_groups)`, alone ('single') or as this process's rank: 'allreduce' (gradients averaged by hand), 'ddp', 'zero1' (by hand, optimiser sharded), 'fsdp'; from the `resume` of an earlier run if given. Returns the params, the optimiser's (unsharded) state dict, the epoch, this rank's state bytes and the first step's collectives."
+def toy_run(
+    kind: str = 'single',
+    make_opt=None,
+    n_epochs: int = 2,
+    bs: int = 16,
+    n: int = 70,
+    seed: int = 0,
+    resume: dict = None,
+) -> dict:
+    """Train lesson 04a's `toy_model` on a seeded random regression set with `make_opt(param_groups)`, alone
+    ('single') or as this process's rank: 'allreduce' (gradients averaged by hand), 'ddp', 'zero1' (by hand,
+    optimiser sharded), 'fsdp'; from the `resume` of an earlier run if given. Returns the params, the optimiser's
+    (unsharded) state dict, the epoch, this rank's state bytes and the first step's collectives."""
     from slowai.testing import toy_model, two_param_groups
     from slowai.modern import Muon
     rank, world = (dist.get_rank(), dist.get_world_size()) if kind != 'single' else (0, 1)
@@ -200,22 +280,25 @@ def toy_run(kind: str = 'single', make_opt=None, n_epochs: int = 2, bs: int = 16
     return dict(params=full_params(model), opt=opt.state_dict() if kind != 'fsdp' else None, epoch=n_epochs,
                 state_bytes=state_bytes(opt), comm_bytes=dict(comm.bytes), comm_calls=dict(comm.calls))
 
-# %% ../nbs/17a_distributed.ipynb #501ea70f
+# %% ../nbs/17a_distributed.ipynb #2237e426
 def toy_suite(kinds: list, makers: dict, **kwargs) -> dict:
-    "`toy_run` for every kind and every optimiser in `makers` (name -> `make_opt`), in one launch: {(kind, name): result}."
+    """`toy_run` for every kind and every optimiser in `makers` (name -> `make_opt`), in one launch: {(kind, name):
+    result}."""
     return {(kind, name): toy_run(kind, make, **kwargs) for kind in kinds for name, make in makers.items()}
 
-# %% ../nbs/17a_distributed.ipynb #9cce6218
+# %% ../nbs/17a_distributed.ipynb #9ec412ea
 def rebuild_optimizer(opt: Optimizer, groups: list) -> Optimizer:
-    "An optimiser of `opt`'s class, with its attributes and defaults, over `groups` (each carrying its hyper-parameters), built without calling the class's constructor."
+    """An optimiser of `opt`'s class, with its attributes and defaults, over `groups` (each carrying its
+    hyper-parameters), built without calling the class's constructor."""
     new = type(opt).__new__(type(opt))
     new.__dict__.update({k: v for k, v in opt.__dict__.items() if k not in ('state', 'param_groups', 'defaults')})
     Optimizer.__init__(new, groups, dict(opt.defaults))
     return new
 
-# %% ../nbs/17a_distributed.ipynb #cade187e
+# %% ../nbs/17a_distributed.ipynb #5b83f13f
 def _gather_padded(shard: torch.Tensor, size: int, n: int) -> torch.Tensor:
-    "All-gather every rank's `shard` (padded to `size` elements) and return the first `n` elements of the concatenation."
+    """All-gather every rank's `shard` (padded to `size` elements) and return the first `n` elements of the
+    concatenation."""
     padded = shard.new_zeros(size)
     padded[:len(shard)] = shard
     pieces = [torch.empty_like(padded) for _ in range(dist.get_world_size())]
@@ -223,19 +306,27 @@ def _gather_padded(shard: torch.Tensor, size: int, n: int) -> torch.Tensor:
     return torch.cat(pieces)[:n]
 
 class Zero1:
-    "ZeRO stage 1 from scratch around any element-wise optimiser `opt`: each rank keeps the state of an equal slice (by elements, splitting tensors where needed) of every param group and updates only that slice; the slices are then all-gathered into the params. Gradients must already be averaged across ranks (DDP, or `average_gradients`); a param without a gradient counts as a zero gradient."
+    """ZeRO stage 1 from scratch around any element-wise optimiser `opt`: each rank keeps the state of an equal slice
+    (by elements, splitting tensors where needed) of every param group and updates only that slice; the slices are
+    then all-gathered into the params. Gradients must already be averaged across ranks (DDP, or `average_gradients`);
+    a param without a gradient counts as a zero gradient."""
     def __init__(self, opt: Optimizer):
         if any(g.get('use_muon') for g in opt.param_groups):
-            raise ValueError("Muon orthogonalises whole matrices, which slices by element would break: use DistributedMuon for it")
+            raise ValueError(
+                "Muon orthogonalises whole matrices, which slices by element would break: use DistributedMuon for it"
+            )
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.model_groups, self.bounds, shard_groups = [g['params'] for g in opt.param_groups], [], []
         for g in opt.param_groups:
-            if len({p.dtype for p in g['params']}) > 1: raise ValueError("Zero1 needs the params of a group to share one dtype")
+            if len({p.dtype for p in g['params']}) > 1:
+                raise ValueError("Zero1 needs the params of a group to share one dtype")
             n = sum(p.numel() for p in g['params'])
             size = -(-n // self.world)
             lo, hi = min(self.rank * size, n), min((self.rank + 1) * size, n)
             flat = torch.cat([p.detach().reshape(-1) for p in g['params']])
-            shard_groups.append({**{k: v for k, v in g.items() if k != 'params'}, 'params': [nn.Parameter(flat[lo:hi].clone())]})
+            shard_groups.append(
+                {**{k: v for k, v in g.items() if k != 'params'}, 'params': [nn.Parameter(flat[lo:hi].clone())]}
+            )
             self.bounds.append((lo, hi, size, n))
         self.inner = rebuild_optimizer(opt, shard_groups)
 
@@ -251,7 +342,8 @@ class Zero1:
 
     @torch.no_grad()
     def _refresh(self):
-        "Copy this rank's slice of the params into the shards (the params are the truth: a checkpoint may have been loaded)."
+        """Copy this rank's slice of the params into the shards (the params are the truth: a checkpoint may have been
+        loaded)."""
         for params, (lo, hi, _, _), g in zip(self.model_groups, self.bounds, self.inner.param_groups):
             g['params'][0].copy_(torch.cat([p.detach().reshape(-1) for p in params])[lo:hi])
 
@@ -260,7 +352,9 @@ class Zero1:
         "All-gather the shards into every rank's params."
         for params, (_, _, size, n), g in zip(self.model_groups, self.bounds, self.inner.param_groups):
             flat = _gather_padded(g['params'][0].detach(), size, n)
-            torch._foreach_copy_(params, [t.view_as(p) for t, p in zip(flat.split([p.numel() for p in params]), params)])
+            torch._foreach_copy_(
+                params, [t.view_as(p) for t, p in zip(flat.split([p.numel() for p in params]), params)]
+            )
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -277,7 +371,8 @@ class Zero1:
         return loss
 
     def _mode(self, train: bool):
-        "Switch a Schedule-Free optimiser between its points (y for training, x for evaluating) on the shards and gather the result."
+        """Switch a Schedule-Free optimiser between its points (y for training, x for evaluating) on the shards and
+        gather the result."""
         if not hasattr(self.inner, 'train'): return
         self._refresh()
         self.inner.train() if train else self.inner.eval()
@@ -286,34 +381,46 @@ class Zero1:
     def eval(self): self._mode(False)
 
     def state_dict(self) -> dict:
-        "The state dict of the unsharded optimiser (gathered from every rank, so every rank must call it): checkpoints load with any number of processes."
+        """The state dict of the unsharded optimiser (gathered from every rank, so every rank must call it):
+        checkpoints load with any number of processes."""
         state, groups, index = {}, [], 0
         for gi, (params, (_, _, size, n)) in enumerate(zip(self.model_groups, self.bounds)):
             shard = self.inner.param_groups[gi]['params'][0]
             st = self.inner.state.get(shard, {})
-            elem = [k for k in sorted(st) if isinstance(st[k], torch.Tensor) and st[k].shape == shard.shape]  # per element, not per tensor
+            elem = [
+                k for k in sorted(st) if isinstance(st[k], torch.Tensor) and st[k].shape == shard.shape
+            ]  # per element, not per tensor
             full = {k: _gather_padded(st[k], size, n).split([p.numel() for p in params]) for k in elem}
             for i, p in enumerate(params):
-                if st: state[index + i] = {k: full[k][i].view_as(p).clone() if k in full else _copy(v) for k, v in st.items()}
+                if st:
+                    state[index + i] = {
+                        k: full[k][i].view_as(p).clone() if k in full else _copy(v) for k, v in st.items()
+                    }
             hypers = {k: v for k, v in self.inner.param_groups[gi].items() if k != 'params'}
             groups.append({**hypers, 'params': list(range(index, index + len(params)))})
             index += len(params)
         return {'state': state, 'param_groups': groups}
 
     def load_state_dict(self, sd: dict):
-        "Load the state dict of an unsharded optimiser (from `state_dict`, or from a single-process run): each rank keeps its slice."
+        """Load the state dict of an unsharded optimiser (from `state_dict`, or from a single-process run): each rank
+        keeps its slice."""
         state, groups = {}, []
         for gi, (params, (lo, hi, _, _), g) in enumerate(zip(self.model_groups, self.bounds, sd['param_groups'])):
             states = [sd['state'].get(i) for i in g['params']]
             if all(states):
-                elem = lambda k: all(isinstance(s[k], torch.Tensor) and s[k].shape == p.shape for s, p in zip(states, params))
-                state[gi] = {k: torch.cat([s[k].reshape(-1) for s in states])[lo:hi].clone() if elem(k) else v for k, v in states[0].items()}
+                elem = lambda k: all(
+                    isinstance(s[k], torch.Tensor) and s[k].shape == p.shape for s, p in zip(states, params)
+                )
+                state[gi] = {
+                    k: torch.cat([s[k].reshape(-1) for s in states])[lo:hi].clone() if elem(k) else v
+                    for k, v in states[0].items()
+                }
             groups.append({**{k: v for k, v in g.items() if k != 'params'}, 'params': [gi]})
         self.inner.load_state_dict({'state': state, 'param_groups': groups})
 
 def _copy(v): return v.clone() if isinstance(v, torch.Tensor) else v
 
-# %% ../nbs/17a_distributed.ipynb #d4df93a1
+# %% ../nbs/17a_distributed.ipynb #4765fc21
 def assign_by_size(sizes: list, world: int) -> list:
     "The rank that owns each item: largest items first, each to the rank with the fewest elements so far."
     load, owner = [0] * world, [0] * len(sizes)
@@ -322,16 +429,24 @@ def assign_by_size(sizes: list, world: int) -> list:
         owner[i], load[r] = r, load[r] + sizes[i]
     return owner
 
-# %% ../nbs/17a_distributed.ipynb #809b39e1
+# %% ../nbs/17a_distributed.ipynb #6af0c2af
 class DistributedMuon:
-    "Muon across ranks without slicing a matrix: each matrix of the Muon groups belongs to one rank (dealt out by size), which keeps its momentum, orthogonalises it and steps it; the owners then broadcast the new matrices. The small AdamW groups (`use_muon=False`) are stepped on every rank alike. Gradients must already be averaged across ranks."
+    """Muon across ranks without slicing a matrix: each matrix of the Muon groups belongs to one rank (dealt out by
+    size), which keeps its momentum, orthogonalises it and steps it; the owners then broadcast the new matrices. The
+    small AdamW groups (`use_muon=False`) are stepped on every rank alike. Gradients must already be averaged across
+    ranks."""
     def __init__(self, opt: Optimizer):
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.model_groups = [g['params'] for g in opt.param_groups]
         matrices = [p for g in opt.param_groups if g.get('use_muon') for p in g['params']]
         self.owner = dict(zip(matrices, assign_by_size([p.numel() for p in matrices], self.world)))
-        groups = [{**{k: v for k, v in g.items() if k != 'params'},
-                   'params': [p for p in g['params'] if p not in self.owner or self.owner[p] == self.rank]} for g in opt.param_groups]
+        groups = [
+            {
+                **{k: v for k, v in g.items() if k != 'params'},
+                'params': [p for p in g['params'] if p not in self.owner or self.owner[p] == self.rank],
+            }
+            for g in opt.param_groups
+        ]
         self.inner = rebuild_optimizer(opt, groups)
 
     @property
@@ -352,16 +467,23 @@ class DistributedMuon:
         return loss
 
     def state_dict(self) -> dict:
-        "The state dict of the unsharded Muon (each momentum buffer broadcast from its owner, so every rank must call it)."
+        """The state dict of the unsharded Muon (each momentum buffer broadcast from its owner, so every rank must
+        call it)."""
         state, groups, index = {}, [], 0
         for params, g in zip(self.model_groups, self.inner.param_groups):
             for i, p in enumerate(params):
                 if p in self.owner:
-                    buf = self.inner.state[p]['momentum_buffer'].clone() if self.owner[p] == self.rank else torch.empty_like(p)
+                    buf = (
+                        self.inner.state[p]['momentum_buffer'].clone()
+                        if self.owner[p] == self.rank
+                        else torch.empty_like(p)
+                    )
                     dist.broadcast(buf, src=self.owner[p])
                     state[index + i] = {'momentum_buffer': buf}
                 elif p in self.inner.state: state[index + i] = {k: _copy(v) for k, v in self.inner.state[p].items()}
-            groups.append({**{k: v for k, v in g.items() if k != 'params'}, 'params': list(range(index, index + len(params)))})
+            groups.append(
+                {**{k: v for k, v in g.items() if k != 'params'}, 'params': list(range(index, index + len(params)))}
+            )
             index += len(params)
         return {'state': state, 'param_groups': groups}
 
@@ -371,29 +493,35 @@ class DistributedMuon:
         for params, g in zip(self.model_groups, sd['param_groups']):
             kept = [i for i, p in zip(g['params'], params) if p not in self.owner or self.owner[p] == self.rank]
             state.update({index + j: sd['state'][i] for j, i in enumerate(kept) if i in sd['state']})
-            groups.append({**{k: v for k, v in g.items() if k != 'params'}, 'params': list(range(index, index + len(kept)))})
+            groups.append(
+                {**{k: v for k, v in g.items() if k != 'params'}, 'params': list(range(index, index + len(kept)))}
+            )
             index += len(kept)
         self.inner.load_state_dict({'state': state, 'param_groups': groups})
 
-# %% ../nbs/17a_distributed.ipynb #5e062c66
+# %% ../nbs/17a_distributed.ipynb #114a9ba2
 def shard_optimizer(opt: Optimizer):
     "ZeRO-1 for `opt`: `DistributedMuon` for a Muon, `Zero1` for any element-wise optimiser."
     return DistributedMuon(opt) if any(g.get('use_muon') for g in opt.param_groups) else Zero1(opt)
 
-# %% ../nbs/17a_distributed.ipynb #1b59ec03
+# %% ../nbs/17a_distributed.ipynb #51da5847
 def fsdp_shard(model: nn.Module, mesh=None) -> nn.Module:
-    "FSDP2 (`torch.distributed.fsdp.fully_shard`) on every child module that holds parameters, then on the root: each rank keeps a shard of every param (a DTensor) and gathers the whole layer only while it runs."
+    """FSDP2 (`torch.distributed.fsdp.fully_shard`) on every child module that holds parameters, then on the root:
+    each rank keeps a shard of every param (a DTensor) and gathers the whole layer only while it runs."""
     from torch.distributed.fsdp import fully_shard
-    # FSDP2 warns when the root returns a view (the lesson CNN ends in Flatten), since an in-place op on it would skip the
+    # FSDP2 warns when the root returns a view (the lesson CNN ends in Flatten), since an in-place op on it would skip
+    # the
     # backward all-gather; slowai never modifies a model's output in place.
     warnings.filterwarnings('ignore', message='FSDP2-wrapped module .* returned a view tensor')
     for m in model.children():
         if any(True for _ in m.parameters()): fully_shard(m, mesh=mesh)
     return fully_shard(model, mesh=mesh)
 
-# %% ../nbs/17a_distributed.ipynb #0a439921
+# %% ../nbs/17a_distributed.ipynb #3467e874
 def cost_of(mode: str, bs: int = 64) -> dict:
-    "This rank's optimiser-state bytes and the collectives of one training step (the second: the state exists by then) of the lesson CNN with AdamW on random images, data-parallel by `mode`: 'single', 'ddp', 'zero1' (DDP and `Zero1`), 'zero_torch' (DDP and torch's `ZeroRedundancyOptimizer`) or 'fsdp'."
+    """This rank's optimiser-state bytes and the collectives of one training step (the second: the state exists by
+    then) of the lesson CNN with AdamW on random images, data-parallel by `mode`: 'single', 'ddp', 'zero1' (DDP and
+    `Zero1`), 'zero_torch' (DDP and torch's `ZeroRedundancyOptimizer`) or 'fsdp'."""
     from slowai.models import get_cnn
     from slowai.adam import AdamW
     torch.manual_seed(0)
@@ -411,27 +539,31 @@ def cost_of(mode: str, bs: int = 64) -> dict:
         with comm if step == 1 else contextlib.nullcontext():
             F.cross_entropy(model(x), y).backward()
             opt.step()
-    return dict(state_bytes=state_bytes(getattr(opt, 'optim', opt)), comm_bytes=dict(comm.bytes), comm_calls=dict(comm.calls))
+    return dict(
+        state_bytes=state_bytes(getattr(opt, 'optim', opt)), comm_bytes=dict(comm.bytes), comm_calls=dict(comm.calls)
+    )
 
-# %% ../nbs/17a_distributed.ipynb #8abb306a
+# %% ../nbs/17a_distributed.ipynb #b291650a
 def costs_suite(modes=('ddp', 'zero1', 'zero_torch', 'fsdp'), bs: int = 64) -> dict:
     "`cost_of` for every mode in `modes`, in one launch."
     return {mode: cost_of(mode, bs) for mode in modes}
 
-# %% ../nbs/17a_distributed.ipynb #03a4c2a6
+# %% ../nbs/17a_distributed.ipynb #04500397
 DIST_MODES = ('ddp', 'zero1', 'fsdp')
 
 class _WeightLossCB(Callback):
-    "Scale each rank's mean loss by its share of the global batch (after metrics and recorder have read it), so that averaged gradients are the global batch's."
+    """Scale each rank's mean loss by its share of the global batch (after metrics and recorder have read it), so
+    that averaged gradients are the global batch's."""
     order = 60
     def after_loss(self, learn):
         if learn.training: learn.loss = learn.loss * learn.dl.weight
 
 def _noop(*args, **kwargs): pass
 
-# %% ../nbs/17a_distributed.ipynb #0196aaea
+# %% ../nbs/17a_distributed.ipynb #4513297f
 def _by_index(model: nn.Module, osd: dict) -> dict:
-    "A state dict keyed by parameter name (torch.distributed.checkpoint's) keyed by parameter position instead, as one process saves it."
+    """A state dict keyed by parameter name (torch.distributed.checkpoint's) keyed by parameter position instead, as
+    one process saves it."""
     index = {name: i for i, (name, _) in enumerate(model.named_parameters())}
     return {'state': {index[k]: v for k, v in osd['state'].items()},
             'param_groups': [{**g, 'params': [index[n] for n in g['params']]} for g in osd['param_groups']]}
@@ -442,9 +574,12 @@ def _by_name(model: nn.Module, osd: dict) -> dict:
     return {'state': {names[k]: v for k, v in osd['state'].items()},
             'param_groups': [{**g, 'params': [names[i] for i in g['params']]} for g in osd['param_groups']]}
 
-# %% ../nbs/17a_distributed.ipynb #faa91d04
+# %% ../nbs/17a_distributed.ipynb #55b6fc4c
 class DistributedCB(Callback):
-    "Data-parallel training over the process group without changing single-process code: each rank gets its piece of every batch, the model is wrapped (`mode` 'ddp': DistributedDataParallel; 'zero1': DDP and a sharded optimiser; 'fsdp': FSDP2), metrics are summed over ranks, only rank 0 prints and writes files, and checkpoints hold the unsharded state, so they resume with any number of processes."
+    """Data-parallel training over the process group without changing single-process code: each rank gets its piece
+    of every batch, the model is wrapped (`mode` 'ddp': DistributedDataParallel; 'zero1': DDP and a sharded
+    optimiser; 'fsdp': FSDP2), metrics are summed over ranks, only rank 0 prints and writes files, and checkpoints
+    hold the unsharded state, so they resume with any number of processes."""
     order = -9  # right after DeviceCB has put the model on its device
     def __init__(self, mode: str = 'ddp', seed: int = 0):
         if mode not in DIST_MODES: raise ValueError(f"mode must be one of {', '.join(DIST_MODES)}, got {mode!r}")
@@ -452,35 +587,58 @@ class DistributedCB(Callback):
 
     def before_fit(self, learn):
         if not dist.is_initialized():
-            raise RuntimeError("DistributedCB needs a process group: start with torchrun, `slowai train --nproc`, or slowai.distributed.launch")
+            raise RuntimeError(
+                "DistributedCB needs a process group: start with torchrun, `slowai train --nproc`, or "
+                "slowai.distributed.launch"
+            )
         rank, world = dist.get_rank(), dist.get_world_size()
         if not isinstance(learn.dls.train, ShardedLoader):
             shard = lambda dl: None if dl is None else ShardedLoader.from_loader(dl, rank, world, self.seed)
-            learn.dls = DataLoaders(shard(learn.dls.train), shard(learn.dls.valid), shard(learn.dls.test), learn.dls.stats)
+            learn.dls = DataLoaders(
+                shard(learn.dls.train), shard(learn.dls.valid), shard(learn.dls.test), learn.dls.stats
+            )
         if self.mode == 'fsdp': self._fsdp(learn)
         else:
-            if not isinstance(learn.model, nn.parallel.DistributedDataParallel): learn.model = nn.parallel.DistributedDataParallel(learn.model)
+            if not isinstance(learn.model, nn.parallel.DistributedDataParallel):
+                learn.model = nn.parallel.DistributedDataParallel(learn.model)
             module = learn.model.module
             learn.model_state, learn.load_model_state = module.state_dict, module.load_state_dict
-            if self.mode == 'zero1' and not isinstance(learn.opt, (Zero1, DistributedMuon)): learn.opt = shard_optimizer(learn.opt)
+            if self.mode == 'zero1' and not isinstance(learn.opt, (Zero1, DistributedMuon)):
+                learn.opt = shard_optimizer(learn.opt)
         learn.is_main = rank == 0
         if rank != 0: learn.log = learn.log_row = _noop
         learn.cbs.append(self.weight_cb)
 
     def _fsdp(self, learn):
-        "Shard the model with FSDP2 (once), rebuild the optimiser over the sharded params, and save and load full state dicts."
-        from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_optimizer_state_dict,
-                                                             set_model_state_dict, set_optimizer_state_dict)
+        """Shard the model with FSDP2 (once), rebuild the optimiser over the sharded params, and save and load full
+        state dicts."""
+        from torch.distributed.checkpoint.state_dict import (
+            StateDictOptions,
+            get_model_state_dict,
+            get_optimizer_state_dict,
+            set_model_state_dict,
+            set_optimizer_state_dict,
+        )
         model, full = learn.model, StateDictOptions(full_state_dict=True)
         if not any(hasattr(p, 'to_local') for p in model.parameters()):
             before = list(model.parameters())
             fsdp_shard(model)
             new = dict(zip(map(id, before), model.parameters()))
-            learn.opt = rebuild_optimizer(learn.opt, [{**g, 'params': [new[id(p)] for p in g['params']]} for g in learn.opt.param_groups])
+            learn.opt = rebuild_optimizer(
+                learn.opt, [{**g, 'params': [new[id(p)] for p in g['params']]} for g in learn.opt.param_groups]
+            )
         learn.model_state = lambda: get_model_state_dict(model, options=full)
         learn.load_model_state = lambda sd: set_model_state_dict(model, sd, options=full)
         learn.opt_state = lambda: _by_index(model, get_optimizer_state_dict(model, learn.opt, options=full))
         learn.load_opt_state = lambda sd: set_optimizer_state_dict(model, learn.opt, _by_name(model, sd), options=full)
+
+    def after_loss(self, learn):
+        """If any rank's loss is not finite, make every rank's so, so that `TerminateOnNaNCB` stops them all at the
+        same batch."""
+        if not learn.training: return
+        finite = torch.tensor(float(torch.isfinite(learn.loss.detach()).all()))
+        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+        if not finite.item(): learn.loss = learn.loss * float('nan')
 
     def after_epoch(self, learn):
         "Sum the metric counters over ranks before `MetricsCB` turns them into the epoch's numbers."
@@ -493,10 +651,21 @@ class DistributedCB(Callback):
     def cleanup_fit(self, learn):
         if self.weight_cb in learn.cbs: learn.cbs.remove(self.weight_cb)
 
-# %% ../nbs/17a_distributed.ipynb #4851a99a
-def fit_distributed(mode: str = 'ddp', opt: str = 'adamw', epochs: int = 1, bs: int = 256, subsample: int = None, seed: int = 42,
-                    save: str = None, resume: str = None, path: str = None) -> list:
-    "Train the lesson CNN on Fashion-MNIST with optimiser `opt` (by its name in `slowai.registry`) for `epochs`, data-parallel by `mode` ('single': alone), saving a checkpoint after each epoch to `save` and resuming from `resume` if given; the per-epoch history."
+# %% ../nbs/17a_distributed.ipynb #3a80795c
+def fit_distributed(
+    mode: str = 'ddp',
+    opt: str = 'adamw',
+    epochs: int = 1,
+    bs: int = 256,
+    subsample: int = None,
+    seed: int = 42,
+    save: str = None,
+    resume: str = None,
+    path: str = None,
+) -> list:
+    """Train the lesson CNN on Fashion-MNIST with optimiser `opt` (by its name in `slowai.registry`) for `epochs`,
+    data-parallel by `mode` ('single': alone), saving a checkpoint after each epoch to `save` and resuming from
+    `resume` if given; the per-epoch history."""
     from slowai.core import set_seed
     from slowai.data import get_dls
     from slowai.learner import SaveCheckpointCB
@@ -507,14 +676,36 @@ def fit_distributed(mode: str = 'ddp', opt: str = 'adamw', epochs: int = 1, bs: 
     learn.fit(epochs, cbs=cbs, resume=resume)
     return learn.history
 
-# %% ../nbs/17a_distributed.ipynb #254543ab
+# %% ../nbs/17a_distributed.ipynb #e4d53f83
 def fit_suite(modes=DIST_MODES, **kwargs) -> dict:
     "`fit_distributed` in every mode of `modes`, in one launch."
     return {mode: fit_distributed(mode, **kwargs) for mode in modes}
 
-# %% ../nbs/17a_distributed.ipynb #5c6f9aad
+# %% ../nbs/17a_distributed.ipynb #a088e9cd
+def nan_demo() -> tuple:
+    """A worker that trains a small data-parallel Learner whose loss becomes NaN on rank 1 alone, at its third batch;
+    whether it stopped, and at which batch."""
+    from slowai.data import DeviceLoader
+    from slowai.learner import Learner, MetricsCB, TerminateOnNaNCB
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(128, 5, generator=g), torch.randint(0, 3, (128,), generator=g)
+    calls = []
+    def loss_func(preds, targs):
+        calls.append(1)
+        loss = F.cross_entropy(preds, targs)
+        return loss * float('nan') if dist.get_rank() == 1 and len(calls) == 3 else loss
+    dls = DataLoaders(DeviceLoader(x, y, bs=16, shuffle=True), DeviceLoader(x, y, bs=16))
+    learn = Learner(
+        nn.Linear(5, 3), dls, loss_func=loss_func, lr=0.1, cbs=[DistributedCB('ddp'), MetricsCB(), TerminateOnNaNCB()]
+    )
+    learn.log = _noop
+    learn.fit(1)
+    return learn.nan_stopped, learn.iter
+
+# %% ../nbs/17a_distributed.ipynb #45a63bdb
 def fault_demo(failing_rank: int = 1, how: str = 'raise'):
-    "A worker that fails on purpose: rank `failing_rank` raises ('raise') or dies at once ('exit'), while the others wait for it in an all-reduce."
+    """A worker that fails on purpose: rank `failing_rank` raises ('raise') or dies at once ('exit'), while the
+    others wait for it in an all-reduce."""
     if dist.get_rank() == failing_rank:
         if how == 'exit': os._exit(3)
         raise ValueError(f'rank {failing_rank} gave up on purpose')

@@ -18,7 +18,8 @@ from .sgd import as_float
 STEP_BYTES = dict(SGD=12, Momentum=20, RMSprop=20, Adam=28, AdamW=28, RAdam=28, Lion=20)  # float32 param, grad, state
 
 def memory_bandwidth(n: int = 2**26, reps: int = 7) -> float:
-    "Bytes per second of a large in-place add on the CPU (reads two float32 tensors of `n` elements, writes one), median of `reps`."
+    """Bytes per second of a large in-place add on the CPU (reads two float32 tensors of `n` elements, writes one),
+    median of `reps`."""
     x, y = torch.ones(n), torch.ones(n)
     x.add_(y)
     times = []
@@ -32,7 +33,8 @@ FUSED_CFLAGS = ['-O3', '-ffp-contract=off', '-fno-math-errno', '-fopenmp-simd'] 
 _fused = {}  # module name -> the loaded extension, or the exception that stopped its build
 
 def _cpp_extension():
-    "`torch.utils.cpp_extension`, imported without its notice about CUDA_HOME (logged on machines with a CUDA toolkit but no GPU)."
+    """`torch.utils.cpp_extension`, imported without its notice about CUDA_HOME (logged on machines with a CUDA
+    toolkit but no GPU)."""
     logger = logging.getLogger('torch.utils.cpp_extension')
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -42,12 +44,19 @@ def _cpp_extension():
     finally: logger.setLevel(level)
 
 def fused_cache_dir() -> Path:
-    "Where the compiled kernels are cached: `$SLOWAI_EXTENSIONS_DIR` if set, else torch's extension cache (`$TORCH_EXTENSIONS_DIR`, default `~/.cache/torch_extensions`)."
+    """Where the compiled kernels are cached: `$SLOWAI_EXTENSIONS_DIR` if set, else torch's extension cache
+    (`$TORCH_EXTENSIONS_DIR`, default `~/.cache/torch_extensions`)."""
     root = os.environ.get('SLOWAI_EXTENSIONS_DIR')
-    return Path(root) / 'slowai_fused' if root else Path(_cpp_extension()._get_build_directory('slowai_fused', verbose=False))
+    return (
+        Path(root) / 'slowai_fused'
+        if root
+        else Path(_cpp_extension()._get_build_directory('slowai_fused', verbose=False))
+    )
+
 
 def load_fused(name: str = 'slowai_fused', source: Path = None, verbose: bool = False):
-    "The compiled kernels of `fused_step.cpp`, built on first use (a minute or two) and cached on disk; `None`, with one warning per process, where they cannot be built (no compiler, no ninja, `SLOWAI_NO_FUSED=1`)."
+    """The compiled kernels of `fused_step.cpp`, built on first use (a minute or two) and cached on disk; `None`,
+    with one warning per process, where they cannot be built (no compiler, no ninja, `SLOWAI_NO_FUSED=1`)."""
     if name in _fused: return None if isinstance(_fused[name], Exception) else _fused[name]
     try:
         if os.environ.get('SLOWAI_NO_FUSED', '') not in ('', '0'): raise RuntimeError('SLOWAI_NO_FUSED is set')
@@ -67,7 +76,8 @@ def load_fused(name: str = 'slowai_fused', source: Path = None, verbose: bool = 
 
 # %% ../nbs/18_fused.ipynb #2e7712e2
 def fused_ready(params: list, grads: list) -> bool:
-    "Whether the fused CPU kernels can update `params` with `grads` (contiguous float32 CPU tensors, not DTensors), building the kernels on the first call."
+    """Whether the fused CPU kernels can update `params` with `grads` (contiguous float32 CPU tensors, not DTensors),
+    building the kernels on the first call."""
     if any(hasattr(p, 'to_local') for p in params): return False  # DTensors (FSDP2, lesson 17a): the foreach step
     ext = load_fused()
     return ext is not None and ext.fusable(params, grads)
@@ -75,7 +85,8 @@ def fused_ready(params: list, grads: list) -> bool:
 # %% ../nbs/18_fused.ipynb #7e7b820f
 def sgd_fused(group: dict, params: list, grads: list, states: list, momentum: float = 0., dampening: float = 0.,
               nesterov: bool = False):
-    "SGD on `params` in one kernel call: L2 or decoupled `weight_decay`, and `momentum` (buffers created here on a param's first step, as torch's fused SGD does)."
+    """SGD on `params` in one kernel call: L2 or decoupled `weight_decay`, and `momentum` (buffers created here on a
+    param's first step, as torch's fused SGD does)."""
     bufs, first = [], []
     if momentum:
         bufs = [s.get('momentum_buffer') for s in states]
@@ -87,14 +98,29 @@ def sgd_fused(group: dict, params: list, grads: list, states: list, momentum: fl
                           group.get('decoupled_weight_decay', False), momentum, dampening, nesterov, group['maximize'])
 
 def adam_fused(group: dict, params: list, grads: list, states: list):
-    "Adam or AdamW (`decoupled_weight_decay`), with `amsgrad` and `maximize`, on `params` in one kernel call; counts the steps; state in float32 or bfloat16."
+    """Adam or AdamW (`decoupled_weight_decay`), with `amsgrad` and `maximize`, on `params` in one kernel call;
+    counts the steps; state in float32 or bfloat16."""
     get = lambda k: [s[k] for s in states]
     b1, b2 = map(as_float, group['betas'])
     seeds = [i * 7919 + p.numel() for i, p in enumerate(params)]  # stochastic rounding: a stream per tensor and step
     maxes = get('max_exp_avg_sq') if group['amsgrad'] else []
-    load_fused().adam_step(params, grads, get('exp_avg'), get('exp_avg_sq'), maxes, get('step'), as_float(group['lr']), b1, b2,
-                           group['eps'], group['weight_decay'],
-                           group['decoupled_weight_decay'], group['amsgrad'], group['maximize'], seeds)
+    load_fused().adam_step(
+        params,
+        grads,
+        get('exp_avg'),
+        get('exp_avg_sq'),
+        maxes,
+        get('step'),
+        as_float(group['lr']),
+        b1,
+        b2,
+        group['eps'],
+        group['weight_decay'],
+        group['decoupled_weight_decay'],
+        group['amsgrad'],
+        group['maximize'],
+        seeds,
+    )
 
 def lion_fused(group: dict, params: list, grads: list, states: list):
     "Lion on `params` in one kernel call (torch has no fused Lion)."
@@ -130,7 +156,8 @@ def _triton_adam_kernel():
     return adam_kernel
 
 def adam_triton(group: dict, params: list, grads: list, states: list, block: int = 1024):
-    "Adam or AdamW (no `amsgrad`) on contiguous float32 CUDA `params` with the Triton kernel, one launch per tensor; state as torch's."
+    """Adam or AdamW (no `amsgrad`) on contiguous float32 CUDA `params` with the Triton kernel, one launch per
+    tensor; state as torch's."""
     if group['amsgrad']: raise ValueError("adam_triton does not implement amsgrad: use fused=False (foreach) for it")
     kernel = _triton_adam_kernel()
     lr, (b1, b2) = as_float(group['lr']), map(as_float, group['betas'])
@@ -144,7 +171,8 @@ def adam_triton(group: dict, params: list, grads: list, states: list, block: int
 
 # %% ../nbs/18_fused.ipynb #69c844b0
 def state_bytes_per_param(opt: torch.optim.Optimizer) -> float:
-    "Bytes of `opt`'s per-parameter state tensors (those the size of their param; scalars such as `step` are left out) per parameter."
+    """Bytes of `opt`'s per-parameter state tensors (those the size of their param; scalars such as `step` are left
+    out) per parameter."""
     params = [p for g in opt.param_groups for p in g['params']]
     n = sum(p.numel() for p in params)
     return sum(v.numel() * v.element_size() for p in params for v in opt.state.get(p, {}).values()

@@ -119,31 +119,50 @@ def run_league(opts=CLASSIC, scheds=SCHEDULES, seeds=(0, 1, 2), n_epochs: int = 
 
 # %% ../nbs/14_league.ipynb #803f1237
 def summarise(rows) -> list:
-    "One entry per (optimiser, schedule): mean and standard deviation of eval accuracy over seeds, mean lr and time; best first."
+    """One entry per (optimiser, schedule): mean and standard deviation of eval accuracy over seeds, mean lr and
+    time; best first."""
     groups = {}
     for r in rows: groups.setdefault((r['opt'], r['sched']), []).append(r)
     out = []
     for (o, s), rs in groups.items():
         accs = [r['valid_acc'] for r in rs]
-        out.append(dict(opt=o, sched=s, n=len(rs), acc_mean=statistics.fmean(accs), acc_std=statistics.stdev(accs) if len(accs) > 1 else 0.,
-                        lr=statistics.fmean(r['lr'] for r in rs), time=statistics.fmean(r['time'] for r in rs),
-                        diverged=sum(r['diverged'] for r in rs)))
+        out.append(
+            dict(
+                opt=o,
+                sched=s,
+                n=len(rs),
+                acc_mean=statistics.fmean(accs),
+                acc_std=statistics.stdev(accs) if len(accs) > 1 else 0.0,
+                lr=statistics.fmean(r['lr'] for r in rs),
+                time=statistics.fmean(r['time'] for r in rs),
+                diverged=sum(r['diverged'] for r in rs),
+            )
+        )
     return sorted(out, key=lambda d: -d['acc_mean'])
 
 # %% ../nbs/14_league.ipynb #8d23f3c8
 def format_table(summary) -> str:
     "The summary as a Markdown table (renders in notebooks and reads fine in a terminal)."
-    lines = ['| rank | optimiser | schedule | eval acc (mean ± std) | seeds | lr (range test) | time/run (s) |', '|---:|---|---|---|---:|---:|---:|']
+    lines = [
+        '| rank | optimiser | schedule | eval acc (mean ± std) | seeds | lr (range test) | time/run (s) |',
+        '|---:|---|---|---|---:|---:|---:|',
+    ]
     for i, d in enumerate(summary, 1):
         flag = f" ({d['diverged']} diverged)" if d['diverged'] else ''
-        lines.append(f"| {i} | {d['opt']} | {d['sched']} | {d['acc_mean']:.4f} ± {d['acc_std']:.4f}{flag} | {d['n']} | {d['lr']:.2e} | {d['time']:.1f} |")
+        lines.append(
+            f"| {i} | {d['opt']} | {d['sched']} | {d['acc_mean']:.4f} ± {d['acc_std']:.4f}{flag} | {d['n']} | "
+            f"{d['lr']:.2e} | {d['time']:.1f} |"
+        )
     return '\n'.join(lines)
 
 # %% ../nbs/14_league.ipynb #c9539926
 def plot_league(summary, figsize: tuple = None):
     "Heat map of mean eval accuracy, optimisers down, schedules across, annotated with mean ± std."
     import matplotlib.pyplot as plt
-    opts = [o for o in OPT_NAMES if any(d['opt'] == o for d in summary)] + sorted({d['opt'] for d in summary} - set(OPT_NAMES))
+
+    opts = [o for o in OPT_NAMES if any(d['opt'] == o for d in summary)] + sorted(
+        {d['opt'] for d in summary} - set(OPT_NAMES)
+    )
     scheds = [s for s in SCHEDULES if any(d['sched'] == s for d in summary)]
     acc = np.full((len(opts), len(scheds)), np.nan)
     for d in summary: acc[opts.index(d['opt']), scheds.index(d['sched'])] = d['acc_mean']

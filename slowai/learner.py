@@ -31,7 +31,8 @@ class CancelBatchException(Exception):
 
 # %% ../nbs/02_learner.ipynb #8fef660d
 class Callback:
-    "Base class for callbacks: define any of `before_/after_/cleanup_` + `fit|epoch|batch`, or `after_predict|after_loss|after_backward|after_step`."
+    """Base class for callbacks: define any of `before_/after_/cleanup_` + `fit|epoch|batch`, or
+    `after_predict|after_loss|after_backward|after_step`."""
     order = 0
 
 # %% ../nbs/02_learner.ipynb #70f1bc04
@@ -136,12 +137,15 @@ class ProgressCB(Callback):
 HYPER_ALIASES = {'mom': (('momentum', None), ('betas', 0)), 'sqr_mom': (('betas', 1), ('alpha', None))}
 
 def get_hyper(pg: dict, name: str) -> float:
-    "Hyper-parameter `name` of param group `pg`; 'mom' reads `momentum` or `betas[0]`, 'sqr_mom' reads `betas[1]` or `alpha`."
+    """Hyper-parameter `name` of param group `pg`; 'mom' reads `momentum` or `betas[0]`, 'sqr_mom' reads `betas[1]`
+    or `alpha`."""
     for key, idx in HYPER_ALIASES.get(name, ((name, None),)):
         if key in pg:
             v = pg[key] if idx is None else pg[key][idx]
             return float(v)
-    raise KeyError(f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}")
+    raise KeyError(
+        f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}"
+    )
 
 # %% ../nbs/02_learner.ipynb #375906f4
 class RecorderCB(Callback):
@@ -178,14 +182,16 @@ class TerminateOnNaNCB(Callback):
 
 # %% ../nbs/02_learner.ipynb #49e7f0fb
 def cuda_amp_dtype() -> torch.dtype:
-    "bfloat16 where the GPU runs it natively (Ampere and newer), else float16 (e.g. Colab's T4, where bf16 is only emulated)."
+    """bfloat16 where the GPU runs it natively (Ampere and newer), else float16 (e.g. Colab's T4, where bf16 is only
+    emulated)."""
     try: native = torch.cuda.is_bf16_supported(including_emulation=False)
     except TypeError: native = torch.cuda.is_bf16_supported()
     return torch.bfloat16 if native else torch.float16
 
 # %% ../nbs/02_learner.ipynb #3ca9442b
 class MixedPrecisionCB(TrainCB):
-    "Autocast forward and loss; bf16 on cuda when supported, else fp16 with grad scaling; no-op on cpu unless `dtype` given."
+    """Autocast forward and loss; bf16 on cuda when supported, else fp16 with grad scaling; no-op on cpu unless
+    `dtype` given."""
     order = DeviceCB.order + 1
     def __init__(self, dtype=None): self.dtype = dtype
     def before_fit(self, learn):
@@ -267,11 +273,17 @@ def read_checkpoint(path, map_location=None) -> dict:
 # %% ../nbs/02_learner.ipynb #f58b1de9
 class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func(params, lr=lr)`, driven by callbacks `cbs`."
-    def __init__(self, model: nn.Module, dls, loss_func=F.cross_entropy, lr: float = 0.1, cbs=None, opt_func=torch.optim.SGD):
+
+    def __init__(
+        self, model: nn.Module, dls, loss_func=F.cross_entropy, lr: float = 0.1, cbs=None, opt_func=torch.optim.SGD
+    ):
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.cbs = list(cbs or [])
         self.opt, self.epoch, self.start_epoch, self.n_epochs, self.history = None, 0, 0, 0, []
-        self.log, self.is_main = print, True  # is_main: this process writes checkpoints (only rank 0 of a distributed run)
+        self.log, self.is_main = (
+            print,
+            True,
+        )  # is_main: this process writes checkpoints (only rank 0 of a distributed run)
 
     def log_row(self, cells):
         "Print one row of the metrics table (the progress bar replaces this to show an HTML table)."
@@ -329,8 +341,17 @@ class Learner:
         if self.opt is None: self.opt = self.opt_func(self.model.parameters(), lr=self.lr)
         return self.opt
 
-    def fit(self, n_epochs: int = 1, train: bool = True, valid: bool = True, cbs: list = None, lr: float = None, resume: str = None):
-        "Train for `n_epochs` epochs (continuing after the checkpoint `resume` if given), with extra callbacks `cbs` for this fit."
+    def fit(
+        self,
+        n_epochs: int = 1,
+        train: bool = True,
+        valid: bool = True,
+        cbs: list = None,
+        lr: float = None,
+        resume: str = None,
+    ):
+        """Train for `n_epochs` epochs (continuing after the checkpoint `resume` if given), with extra callbacks
+        `cbs` for this fit."""
         if n_epochs < 1: raise ValueError(f"n_epochs must be at least 1, got {n_epochs}")
         cbs = list(cbs or [])
         self.cbs += cbs
@@ -344,7 +365,8 @@ class Learner:
             for cb in cbs: self.cbs.remove(cb)
 
     def model_state(self) -> dict:
-        "The model's state dict as one process saves it (lesson 17a's `DistributedCB` replaces this for wrapped or sharded models)."
+        """The model's state dict as one process saves it (lesson 17a's `DistributedCB` replaces this for wrapped or
+        sharded models)."""
         return self.model.state_dict()
 
     def load_model_state(self, sd: dict): self.model.load_state_dict(sd)
@@ -383,7 +405,8 @@ class Learner:
             try: self.load_opt_state(state['opt'])
             except ValueError as e: raise ValueError(f"{path} holds other param groups: {_one_line(e)}") from None
         for cb in self.cbs:
-            if type(cb).__name__ in state['cbs'] and hasattr(cb, 'load_state_dict'): cb.load_state_dict(state['cbs'][type(cb).__name__])
+            if type(cb).__name__ in state['cbs'] and hasattr(cb, 'load_state_dict'):
+                cb.load_state_dict(state['cbs'][type(cb).__name__])
         if restore_rng: set_rng_state(state['rng'])
         self.epoch = state['epoch']
         return self
@@ -400,14 +423,27 @@ class SaveCheckpointCB(Callback):
         learn.save(self.path)
 
 # %% ../nbs/02_learner.ipynb #6c840376
-def train(model: nn.Module, dls, lr: float = 0.1, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs: list = None,
-          loss_func=F.cross_entropy, device: str = None, mixed_precision: bool = True, progress: bool = False, seed: int = None,
-          compile: bool = False) -> Learner:
-    "Train `model` on `dls` for `n_epochs` with `opt_func(params, lr=lr)`, printing a per-epoch table; returns the Learner."
+def train(
+    model: nn.Module,
+    dls,
+    lr: float = 0.1,
+    n_epochs: int = 3,
+    opt_func=torch.optim.SGD,
+    cbs: list = None,
+    loss_func=F.cross_entropy,
+    device: str = None,
+    mixed_precision: bool = True,
+    progress: bool = False,
+    seed: int = None,
+    compile: bool = False,
+) -> Learner:
+    """Train `model` on `dls` for `n_epochs` with `opt_func(params, lr=lr)`, printing a per-epoch table; returns the
+    Learner."""
     if seed is not None:
         from slowai.core import set_seed
         set_seed(seed)
-    if compile: model = torch.compile(model)  # the parameters are shared, so optimiser and checkpoints see the same tensors
+    if compile:
+        model = torch.compile(model)  # the parameters are shared, so optimiser and checkpoints see the same tensors
     base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB()]
     if mixed_precision: base.append(MixedPrecisionCB())
     if progress: base.append(ProgressCB())

@@ -16,12 +16,18 @@ from .schedules import sched_exp, set_hyper
 
 # %% ../nbs/12_lr_finder.ipynb #7450da63
 class LRFinderCB(Callback):
-    "LR range test: lr from `start_lr` to `end_lr` exponentially over `n_iter` batches, stopping when the smoothed loss passes `stop_div` x its best; restores model, optimiser and RNGs."
+    """LR range test: lr from `start_lr` to `end_lr` exponentially over `n_iter` batches, stopping when the smoothed
+    loss passes `stop_div` x its best; restores model, optimiser and RNGs."""
     order = 20
-    def __init__(self, start_lr: float = 1e-7, end_lr: float = 10., n_iter: int = 100, stop_div: float = 4., beta: float = 0.9):
-        if not 0 < start_lr < end_lr: raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
+
+    def __init__(
+        self, start_lr: float = 1e-7, end_lr: float = 10.0, n_iter: int = 100, stop_div: float = 4.0, beta: float = 0.9
+    ):
+        if not 0 < start_lr < end_lr:
+            raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
         if n_iter < 2: raise ValueError(f"n_iter must be at least 2, got {n_iter}")
-        if not stop_div > 1: raise ValueError(f"stop_div must be > 1 (a multiple of the best smoothed loss), got {stop_div}")
+        if not stop_div > 1:
+            raise ValueError(f"stop_div must be > 1 (a multiple of the best smoothed loss), got {stop_div}")
         if not 0 <= beta < 1: raise ValueError(f"beta (the smoothing factor) must be in [0, 1), got {beta}")
         self.start_lr, self.end_lr, self.n_iter, self.stop_div, self.beta = start_lr, end_lr, n_iter, stop_div, beta
 
@@ -41,7 +47,8 @@ class LRFinderCB(Callback):
         smooth = self.avg / (1 - self.beta ** (len(self.losses) + 1))
         self.lrs.append(float(learn.opt.param_groups[0]['lr']))  # a float: a tensor lr is one object, filled in place
         self.losses.append(smooth); self.raw_losses.append(loss)
-        if not math.isfinite(smooth) or smooth > self.stop_div * self.best or len(self.lrs) >= self.n_iter: raise CancelFitException()
+        if not math.isfinite(smooth) or smooth > self.stop_div * self.best or len(self.lrs) >= self.n_iter:
+            raise CancelFitException()
         self.best = min(self.best, smooth)
 
     def cleanup_fit(self, learn):
@@ -57,7 +64,10 @@ MIN_POINTS = 5  # fewer finite points than this and no suggestion is meaningful
 def _finite(lrs, losses):
     pts = [(lr, l) for lr, l in zip(lrs, losses) if math.isfinite(lr) and math.isfinite(l)]
     if len(pts) < MIN_POINTS:
-        raise ValueError(f"only {len(pts)} finite losses to read a learning rate from (need {MIN_POINTS}): the loss diverged almost at once; lower start_lr or check the model")
+        raise ValueError(
+            f"only {len(pts)} finite losses to read a learning rate from (need {MIN_POINTS}): the loss diverged almost "
+            f"at once; lower start_lr or check the model"
+        )
     lrs, losses = zip(*pts)
     return np.array(lrs), np.array(losses)
 
@@ -74,7 +84,8 @@ def steepest(lrs, losses) -> float:
 
 # %% ../nbs/12_lr_finder.ipynb #c16e09fa
 def valley(lrs, losses, top_frac: float = 0.1) -> float:
-    "Halfway (in log scale) from where the loss starts to fall (still within `top_frac` of the way down from its highest value) to its minimum."
+    """Halfway (in log scale) from where the loss starts to fall (still within `top_frac` of the way down from its
+    highest value) to its minimum."""
     lrs, losses = _finite(lrs, losses)
     i_min = int(losses.argmin())
     level = losses[:i_min + 1].max() - top_frac * (losses[:i_min + 1].max() - losses[i_min])
@@ -83,7 +94,8 @@ def valley(lrs, losses, top_frac: float = 0.1) -> float:
 
 # %% ../nbs/12_lr_finder.ipynb #a734af26
 def slide(lrs, losses, window: int = 15, slope_tol: float = 0.005, slope_avg: int = 5) -> float:
-    "Going left from the end, the first window of `window` points whose end slopes (averaged over `slope_avg` points) agree within `slope_tol`; its left end's lr."
+    """Going left from the end, the first window of `window` points whose end slopes (averaged over `slope_avg`
+    points) agree within `slope_tol`; its left end's lr."""
     lrs, losses = _finite(lrs, losses)
     slope = np.convolve(np.gradient(losses), np.ones(slope_avg) / slope_avg, mode='same')
     right = len(losses) - 1
@@ -102,7 +114,8 @@ class LRFindResult:
     suggestions: dict = field(default_factory=dict)
 
     def plot(self, ax=None, show_raw: bool = True):
-        "Smoothed (and raw) loss against the learning rate on a log scale, with the suggestions marked; returns the figure."
+        """Smoothed (and raw) loss against the learning rate on a log scale, with the suggestions marked; returns the
+        figure."""
         import matplotlib.pyplot as plt
         fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 3.5))
         lrs, losses = np.array(self.lrs), np.array(self.losses)
@@ -126,16 +139,29 @@ def check_n_iter(n_iter: int, skip_start: int = 10, skip_end: int = 5):
                          f"points it leaves {n_iter - skip_start - skip_end} and a suggestion needs {MIN_POINTS}; "
                          f"use n_iter >= {skip_start + skip_end + MIN_POINTS}")
 
-def lr_find(learn: Learner, start_lr: float = 1e-7, end_lr: float = 10., n_iter: int = 100, stop_div: float = 4., beta: float = 0.9,
-            suggest_funcs: tuple = None, skip_start: int = 10, skip_end: int = 5) -> LRFindResult:
-    "LR range test on `learn` (model, optimiser and RNGs restored afterwards); returns the curve and the suggestions of `suggest_funcs` (default `SUGGEST_FUNCS`: valley, steepest, minimum, slide), ends skipped."
+def lr_find(
+    learn: Learner,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    n_iter: int = 100,
+    stop_div: float = 4.0,
+    beta: float = 0.9,
+    suggest_funcs: tuple = None,
+    skip_start: int = 10,
+    skip_end: int = 5,
+) -> LRFindResult:
+    """LR range test on `learn` (model, optimiser and RNGs restored afterwards); returns the curve and the
+    suggestions of `suggest_funcs` (default `SUGGEST_FUNCS`: valley, steepest, minimum, slide), ends skipped."""
     check_n_iter(n_iter, skip_start, skip_end)
     finder = LRFinderCB(start_lr, end_lr, n_iter, stop_div, beta)
     all_cbs, epoch = learn.cbs, learn.epoch
     learn.cbs = [cb for cb in all_cbs if isinstance(cb, (DeviceCB, TrainCB))]
     try: learn.fit(math.ceil(n_iter / len(learn.dls.train)), valid=False, cbs=[finder])
     finally: learn.cbs, learn.epoch = all_cbs, epoch
-    lrs, losses = finder.lrs[skip_start:len(finder.lrs) - skip_end], finder.losses[skip_start:len(finder.losses) - skip_end]
+    lrs, losses = (
+        finder.lrs[skip_start : len(finder.lrs) - skip_end],
+        finder.losses[skip_start : len(finder.losses) - skip_end],
+    )
     suggestions = {f.__name__: f(lrs, losses) for f in (suggest_funcs or SUGGEST_FUNCS)}
     return LRFindResult(finder.lrs, finder.losses, finder.raw_losses, suggestions)
 

@@ -40,9 +40,12 @@ def init_weights(m: nn.Module, leak: float = 0.):
         if m.bias is not None: nn.init.zeros_(m.bias)
 
 # %% ../nbs/03_models.ipynb #f0075f2a
-def get_cnn(nfs=(8, 16, 32, 64), n_out: int = 10, leak: float = 0.1, sub: float = 0.4, norm=nn.BatchNorm2d, n_in: int = 1) -> nn.Sequential:
+def get_cnn(
+    nfs=(8, 16, 32, 64), n_out: int = 10, leak: float = 0.1, sub: float = 0.4, norm=nn.BatchNorm2d, n_in: int = 1
+) -> nn.Sequential:
     "The lesson CNN: stride-2 conv blocks with `nfs` channels (28x28 -> 1x1 after five), GeneralReLU, kaiming init."
-    if len(nfs) != 4: raise ValueError(f"nfs must give 4 channel counts (28x28 -> 2x2 in 4 stride-2 blocks), got {len(nfs)}")
+    if len(nfs) != 4:
+        raise ValueError(f"nfs must give 4 channel counts (28x28 -> 2x2 in 4 stride-2 blocks), got {len(nfs)}")
     act = partial(GeneralReLU, leak=leak, sub=sub)
     chans = (n_in, *nfs)
     layers = [conv_block(chans[i], chans[i + 1], ks=5 if i == 0 else 3, act=act, norm=norm) for i in range(len(nfs))]

@@ -16,11 +16,12 @@ from .adam import adam_foreach, adam_single, adam_state
 
 # %% ../nbs/17_modern.ipynb #b1d2990b
 class Lion(BaseOptimizer):
-    r"""Lion (Chen et al. 2023): $c = \beta_1 m + (1-\beta_1) g$, $p \leftarrow (1-\eta\lambda)\,p - \eta\,\mathrm{sign}(c)$, then $m \leftarrow \beta_2 m + (1-\beta_2) g$.
+    r"""Lion (Chen et al. 2023): $c = \beta_1 m + (1-\beta_1) g$, $p \leftarrow (1-\eta\lambda)\,p -
+    \eta\,\mathrm{sign}(c)$, then $m \leftarrow \beta_2 m + (1-\beta_2) g$.
 
-    Every coordinate moves by exactly `lr`, so use a 3-10x smaller `lr` than for AdamW; `weight_decay` $\lambda$ is decoupled and multiplied by `lr`.
-    Complex params are updated as pairs of reals (each part moves by `lr`). `fused` (default: where available): lesson 18's
-    compiled kernel."""
+    Every coordinate moves by exactly `lr`, so use a 3-10x smaller `lr` than for AdamW; `weight_decay` $\lambda$ is
+    decoupled and multiplied by `lr`. Complex params are updated as pairs of reals (each part moves by `lr`). `fused`
+    (default: where available): lesson 18's compiled kernel."""
     hypers, complex_as_real = dict(lr=NONNEG, betas=(UNIT, UNIT), weight_decay=NONNEG), True
     def __init__(self, params, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0., maximize: bool = False,
                  foreach: bool = None, fused: bool = None):
@@ -52,21 +53,52 @@ class Lion(BaseOptimizer):
 
 # %% ../nbs/17_modern.ipynb #382d4f25
 class SFAdamW(BaseOptimizer):
-    r"""Schedule-Free AdamW (Defazio et al. 2024): gradients at $y = (1-\beta_1) z + \beta_1 x$, AdamW steps on $z$ at a constant rate, $x$ a running average of $z$.
+    r"""Schedule-Free AdamW (Defazio et al. 2024): gradients at $y = (1-\beta_1) z + \beta_1 x$, AdamW steps on $z$ at a
+    constant rate, $x$ a running average of $z$.
 
-    No lr schedule is needed (`warmup_steps` gives a linear warm-up). Call `train()` before training and `eval()` before evaluating or saving,
-    which puts $y$ or $x$ in the parameters (slowai's Learner does both). `weight_decay` is decoupled, taken at $y$."""
+    No lr schedule is needed (`warmup_steps` gives a linear warm-up). Call `train()` before training and `eval()` before
+    evaluating or saving, which puts $y$ or $x$ in the parameters (slowai's Learner does both). `weight_decay` is
+    decoupled, taken at $y$."""
     hypers = dict(lr=NONNEG, betas=(Interval(hi=1., lo_open=True), UNIT_OPEN), eps=NONNEG, weight_decay=NONNEG,
                   warmup_steps=NONNEG, r=NONNEG, weight_lr_power=NONNEG)  # betas[0] > 0: eval() divides by it
     complex_as_real = True
-    def __init__(self, params, lr: float = 0.0025, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0., warmup_steps: int = 0,
-                 r: float = 0., weight_lr_power: float = 2., maximize: bool = False, foreach: bool = None):
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, warmup_steps=warmup_steps, r=r, weight_lr_power=weight_lr_power,
-                        maximize=maximize, foreach=foreach, train_mode=False, k=0, lr_max=-1., weight_sum=0., scheduled_lr=0.)
+
+    def __init__(
+        self,
+        params,
+        lr: float = 0.0025,
+        betas=(0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        warmup_steps: int = 0,
+        r: float = 0.0,
+        weight_lr_power: float = 2.0,
+        maximize: bool = False,
+        foreach: bool = None,
+    ):
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            warmup_steps=warmup_steps,
+            r=r,
+            weight_lr_power=weight_lr_power,
+            maximize=maximize,
+            foreach=foreach,
+            train_mode=False,
+            k=0,
+            lr_max=-1.0,
+            weight_sum=0.0,
+            scheduled_lr=0.0,
+        )
         super().__init__(params, defaults)
 
     def init_state(self, p, group):
-        return dict(z=p.detach().clone(memory_format=torch.preserve_format), exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format))
+        return dict(
+            z=p.detach().clone(memory_format=torch.preserve_format),
+            exp_avg_sq=torch.zeros_like(p, memory_format=torch.preserve_format),
+        )
 
     @torch.no_grad()
     def _switch(self, train: bool):
@@ -90,11 +122,15 @@ class SFAdamW(BaseOptimizer):
     def step(self, closure=None):
         "One step for every param with a gradient (see `BaseOptimizer.step`); the optimiser must be in train mode."
         if not all(group['train_mode'] for group in self.param_groups):
-            raise RuntimeError("SFAdamW.step needs train mode: call opt.train() before training and opt.eval() before evaluating (slowai's Learner does both)")
+            raise RuntimeError(
+                "SFAdamW.step needs train mode: call opt.train() before training and opt.eval() before evaluating "
+                "(slowai's Learner does both)"
+            )
         return super().step(closure)
 
     def group_step(self, group):
-        "Count the step in `group` (once per step, gradients or not, as the reference does); keep this step's rate (after warm-up) and the averaging weights."
+        """Count the step in `group` (once per step, gradients or not, as the reference does); keep this step's rate
+        (after warm-up) and the averaging weights."""
         k, warmup = group['k'], group['warmup_steps']
         lr = as_float(group['lr']) * ((k + 1) / warmup if k < warmup else 1.)
         group['scheduled_lr'], group['lr_max'] = lr, max(lr, group['lr_max'])
@@ -125,23 +161,32 @@ class SFAdamW(BaseOptimizer):
         denom = torch._foreach_div(vs, bc2)
         torch._foreach_sqrt_(denom)
         torch._foreach_add_(denom, eps)
-        d = [torch.div(g, den, out=den) for g, den in zip(grads, denom)]  # into denom's buffers: no foreach division with out=
+        d = [
+            torch.div(g, den, out=den) for g, den in zip(grads, denom)
+        ]  # into denom's buffers: no foreach division with out=
         if wd: torch._foreach_add_(d, params, alpha=wd)
         torch._foreach_lerp_(params, zs, c)
         torch._foreach_add_(params, d, alpha=lr * (beta1 * (1 - c) - 1))
         torch._foreach_sub_(zs, d, alpha=lr)
 
 def _sf_step_constants(group: dict) -> tuple:
-    "This step's rate, averaging weight c of the new point and second-moment bias correction, from what `group_step` counted."
+    """This step's rate, averaging weight c of the new point and second-moment bias correction, from what
+    `group_step` counted."""
     k, beta2 = group['k'], as_float(group['betas'][1])
     weight = k ** group['r'] * group['lr_max'] ** group['weight_lr_power']
     return group['scheduled_lr'], (weight / group['weight_sum'] if group['weight_sum'] else 0.), 1 - beta2 ** k
 
 # %% ../nbs/17_modern.ipynb #d42e08c9
-NS_COEFFS = (3.4445, -4.7750, 2.0315)  # Keller Jordan's quintic: steepest slope at 0, output singular values in about [0.7, 1.2]
+NS_COEFFS = (
+    3.4445,
+    -4.7750,
+    2.0315,
+)  # Keller Jordan's quintic: steepest slope at 0, output singular values in about [0.7, 1.2]
+
 
 def newton_schulz(G: Tensor, ns_steps: int = 5, coeffs=NS_COEFFS, eps: float = 1e-7, dtype=torch.bfloat16) -> Tensor:
-    "Approximately orthogonalise the matrix `G`: `ns_steps` quintic Newton-Schulz iterations in `dtype` (bfloat16, as `torch.optim.Muon`)."
+    """Approximately orthogonalise the matrix `G`: `ns_steps` quintic Newton-Schulz iterations in `dtype` (bfloat16,
+    as `torch.optim.Muon`)."""
     a, b, c = coeffs
     tall = G.size(0) > G.size(1)
     X = G.to(dtype).T if tall else G.to(dtype)
@@ -154,7 +199,8 @@ def newton_schulz(G: Tensor, ns_steps: int = 5, coeffs=NS_COEFFS, eps: float = 1
 MUON_LR_FNS = (None, 'original', 'match_rms_adamw', 'spectral_unclamped')
 
 def muon_lr_ratio(shape, adjust_lr_fn: str = None) -> float:
-    "Muon's lr multiplier for an (A, B) = (fan_out, fan_in) matrix: 'original' (default) sqrt(max(1, A/B)), 'match_rms_adamw' 0.2 sqrt(max(A, B)), 'spectral_unclamped' sqrt(A/B)."
+    """Muon's lr multiplier for an (A, B) = (fan_out, fan_in) matrix: 'original' (default) sqrt(max(1, A/B)),
+    'match_rms_adamw' 0.2 sqrt(max(A, B)), 'spectral_unclamped' sqrt(A/B)."""
     A, B = shape
     if adjust_lr_fn in (None, 'original'): return math.sqrt(max(1, A / B))
     if adjust_lr_fn == 'match_rms_adamw': return 0.2 * math.sqrt(max(A, B))
@@ -168,42 +214,91 @@ def _muon_single(group, params, grads, states):
     for p, g, state in zip(params, grads, states):
         buf = state['momentum_buffer'].lerp_(g, 1 - mom)
         u = g.lerp(buf, mom) if group['nesterov'] else buf
-        o = newton_schulz(u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype'])
+        o = newton_schulz(
+            u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']
+        )
         p.mul_(1 - lr * wd)
         p.add_(o.view_as(p), alpha=-lr * muon_lr_ratio(o.shape, group['adjust_lr_fn']))
 
 def _muon_foreach(group, params, grads, states):
-    "Muon steps for the matrices of `group`: `_foreach_*` ops for the element-wise parts, Newton-Schulz matrix by matrix."
+    """Muon steps for the matrices of `group`: `_foreach_*` ops for the element-wise parts, Newton-Schulz matrix by
+    matrix."""
     lr, wd, mom = as_float(group['lr']), group['weight_decay'], as_float(group['momentum'])
     bufs = [s['momentum_buffer'] for s in states]
     torch._foreach_lerp_(bufs, grads, 1 - mom)
     upds = torch._foreach_lerp(grads, bufs, mom) if group['nesterov'] else bufs
-    orth = [newton_schulz(u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']).view_as(u) for u in upds]
+    orth = [
+        newton_schulz(
+            u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']
+        ).view_as(u)
+        for u in upds
+    ]
     if wd:
-        for p in params: p.mul_(1 - lr * wd)  # not _foreach_mul_: on bfloat16 params it rounds the factor to bfloat16 first
+        for p in params:
+            p.mul_(1 - lr * wd)  # not _foreach_mul_: on bfloat16 params it rounds the factor to bfloat16 first
     by_lr = defaultdict(list)  # one foreach add per distinct per-matrix learning rate
-    for p, o in zip(params, orth): by_lr[lr * muon_lr_ratio((len(p), p[0].numel()), group['adjust_lr_fn'])].append((p, o))
+    for p, o in zip(params, orth):
+        by_lr[lr * muon_lr_ratio((len(p), p[0].numel()), group['adjust_lr_fn'])].append((p, o))
     for plr, pairs in by_lr.items(): torch._foreach_add_([p for p, _ in pairs], [o for _, o in pairs], alpha=-plr)
 
 def _adamw_group(group: dict) -> dict:
-    "A `use_muon=False` group as lesson 07's `adam_single` reads it: decoupled decay, no amsgrad, and `adamw_eps` as its `eps`."
+    """A `use_muon=False` group as lesson 07's `adam_single` reads it: decoupled decay, no amsgrad, and `adamw_eps`
+    as its `eps`."""
     return {**group, 'eps': group['adamw_eps'], 'amsgrad': False, 'decoupled_weight_decay': True}
 
 class Muon(BaseOptimizer):
-    r"""Muon (Jordan et al. 2024) for weight matrices and conv kernels: Nesterov momentum, orthogonalised by `ns_steps` Newton-Schulz iterations,
-    scaled per matrix by `adjust_lr_fn`, with decoupled `weight_decay`; as `torch.optim.Muon`. `ns_dtype=torch.float32` runs Newton-Schulz in
-    float32: many times faster on CPUs without native bfloat16 (AVX2-only ones, say), but no longer bitwise PyTorch's.
+    r"""Muon (Jordan et al. 2024) for weight matrices and conv kernels: Nesterov momentum, orthogonalised by `ns_steps`
+    Newton-Schulz iterations, scaled per matrix by `adjust_lr_fn`, with decoupled `weight_decay`; as `torch.optim.Muon`.
+    `ns_dtype=torch.float32` runs Newton-Schulz in float32: many times faster on CPUs without native bfloat16 (AVX2-only
+    ones, say), but no longer bitwise PyTorch's.
 
-    Param groups with `use_muon=False` take `torch.optim.AdamW` steps instead (hyper-parameters `lr`, `betas`, `adamw_eps`, `weight_decay`):
-    use them for biases, norms, embeddings and the output layer (`muon_param_groups` builds both groups)."""
-    hypers = dict(lr=NONNEG, weight_decay=NONNEG, momentum=UNIT, eps=NONNEG, adamw_eps=NONNEG, betas=(UNIT_OPEN, UNIT_OPEN),
-                  ns_steps=Interval(1, 100, hi_open=True))
-    def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95, nesterov: bool = True,
-                 ns_coefficients=NS_COEFFS, eps: float = 1e-7, ns_steps: int = 5, adjust_lr_fn: str = None,
-                 ns_dtype=torch.bfloat16, betas=(0.9, 0.999), adamw_eps: float = 1e-8, maximize: bool = False, foreach: bool = None):
-        defaults = dict(lr=lr, weight_decay=weight_decay, momentum=momentum, nesterov=nesterov, ns_coefficients=ns_coefficients, eps=eps,
-                        ns_steps=ns_steps, adjust_lr_fn=adjust_lr_fn, ns_dtype=ns_dtype, betas=betas, adamw_eps=adamw_eps, use_muon=True,
-                        maximize=maximize, foreach=foreach)
+    Param groups with `use_muon=False` take `torch.optim.AdamW` steps instead (hyper-parameters `lr`, `betas`,
+    `adamw_eps`, `weight_decay`): use them for biases, norms, embeddings and the output layer (`muon_param_groups`
+    builds both groups)."""
+
+    hypers = dict(
+        lr=NONNEG,
+        weight_decay=NONNEG,
+        momentum=UNIT,
+        eps=NONNEG,
+        adamw_eps=NONNEG,
+        betas=(UNIT_OPEN, UNIT_OPEN),
+        ns_steps=Interval(1, 100, hi_open=True),
+    )
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        weight_decay: float = 0.1,
+        momentum: float = 0.95,
+        nesterov: bool = True,
+        ns_coefficients=NS_COEFFS,
+        eps: float = 1e-7,
+        ns_steps: int = 5,
+        adjust_lr_fn: str = None,
+        ns_dtype=torch.bfloat16,
+        betas=(0.9, 0.999),
+        adamw_eps: float = 1e-8,
+        maximize: bool = False,
+        foreach: bool = None,
+    ):
+        defaults = dict(
+            lr=lr,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            nesterov=nesterov,
+            ns_coefficients=ns_coefficients,
+            eps=eps,
+            ns_steps=ns_steps,
+            adjust_lr_fn=adjust_lr_fn,
+            ns_dtype=ns_dtype,
+            betas=betas,
+            adamw_eps=adamw_eps,
+            use_muon=True,
+            maximize=maximize,
+            foreach=foreach,
+        )
         super().__init__(params, defaults)
 
     def check_group(self, group):
@@ -219,8 +314,11 @@ class Muon(BaseOptimizer):
         if group['use_muon']:
             for p in group.get('params', []):
                 if p.ndim < 2 or p.is_complex():
-                    raise ValueError(f"Muon groups take real matrices and conv weights (2 or more dims), got a {p.dtype} param of shape "
-                                     f"{tuple(p.shape)}: put it in a group with use_muon=False (muon_param_groups does this)")
+                    raise ValueError(
+                        f"Muon groups take real matrices and conv weights (2 or more dims), got a {p.dtype} param of "
+                        f"shape "
+                        f"{tuple(p.shape)}: put it in a group with use_muon=False (muon_param_groups does this)"
+                    )
 
     def init_state(self, p, group):
         if group['use_muon']: return dict(momentum_buffer=torch.zeros_like(p, memory_format=torch.preserve_format))
@@ -241,16 +339,29 @@ def _last_layer(model: nn.Module) -> nn.Module:
     if not layers: raise ValueError("the model has no Linear or Conv layer to treat as the output layer: pass head=")
     return layers[-1]
 
-def muon_param_groups(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., head: nn.Module = None) -> list:
-    "Groups for `Muon`: hidden weights with >= 2 dims (Muon); biases, norms, embeddings and the `head` layer (default: the last Linear/conv) with AdamW."
+def muon_param_groups(
+    model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0.0, head: nn.Module = None
+) -> list:
+    """Groups for `Muon`: hidden weights with >= 2 dims (Muon); biases, norms, embeddings and the `head` layer
+    (default: the last Linear/conv) with AdamW."""
     head = _last_layer(model) if head is None else model.get_submodule(head) if isinstance(head, str) else head
     adamw_ids = {id(p) for p in head.parameters()}
     adamw_ids |= {id(p) for m in model.modules() if isinstance(m, nn.Embedding) for p in m.parameters()}
     params = [p for p in model.parameters() if p.requires_grad]
-    return [dict(params=[p for p in params if p.ndim >= 2 and id(p) not in adamw_ids]),
-            dict(params=[p for p in params if p.ndim < 2 or id(p) in adamw_ids], use_muon=False, lr=adamw_lr, weight_decay=adamw_weight_decay)]
+    return [
+        dict(params=[p for p in params if p.ndim >= 2 and id(p) not in adamw_ids]),
+        dict(
+            params=[p for p in params if p.ndim < 2 or id(p) in adamw_ids],
+            use_muon=False,
+            lr=adamw_lr,
+            weight_decay=adamw_weight_decay,
+        ),
+    ]
 
-def muon_opt_func(model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., head: nn.Module = None, **kwargs):
+
+def muon_opt_func(
+    model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0.0, head: nn.Module = None, **kwargs
+):
     "An `opt_func` for `train`: `Muon(muon_param_groups(model, adamw_lr, adamw_weight_decay, head), lr=lr, **kwargs)`."
     def opt_func(params, lr: float) -> Muon:
         groups = muon_param_groups(model, adamw_lr, adamw_weight_decay, head)

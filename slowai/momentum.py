@@ -11,14 +11,16 @@ from .sgd import BaseOptimizer, NONNEG, UNIT, as_float
 
 # %% ../nbs/05_momentum.ipynb #c82cb132
 def check_nesterov(group: dict):
-    "Nesterov momentum needs a momentum in (0, 1] and no dampening, as in `torch.optim.SGD`: raise a `ValueError` otherwise."
+    """Nesterov momentum needs a momentum in (0, 1] and no dampening, as in `torch.optim.SGD`: raise a `ValueError`
+    otherwise."""
     if group.get('nesterov') and (group['momentum'] <= 0 or group['dampening'] != 0):
         raise ValueError(f"nesterov=True needs momentum in (0, 1] and dampening 0, got momentum={group['momentum']}, "
                          f"dampening={group['dampening']}")
 
 class Momentum(BaseOptimizer):
-    r"""SGD with momentum, exactly as `torch.optim.SGD`: $b \leftarrow \mu b + (1-\tau)g$ (with $b = g$ on the first step), then $p \leftarrow p - \eta b$,
-    or $p \leftarrow p - \eta\,(g + \mu b)$ with `nesterov`. `weight_decay` $\lambda$ is L2: $g \leftarrow g + \lambda p$ first. `fused` as in `SGD` (lesson 18)."""
+    r"""SGD with momentum, exactly as `torch.optim.SGD`: $b \leftarrow \mu b + (1-\tau)g$ (with $b = g$ on the first
+    step), then $p \leftarrow p - \eta b$, or $p \leftarrow p - \eta\,(g + \mu b)$ with `nesterov`. `weight_decay`
+    $\lambda$ is L2: $g \leftarrow g + \lambda p$ first. `fused` as in `SGD` (lesson 18)."""
     hypers = dict(lr=NONNEG, momentum=UNIT, dampening=UNIT, weight_decay=NONNEG)
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, dampening: float = 0., nesterov: bool = False,
                  weight_decay: float = 0., maximize: bool = False, foreach: bool = None, fused: bool = None):

@@ -9,24 +9,48 @@ __all__ = ['SCHED_NAMES', 'one_cycle_scheds', 'fit_one_cycle', 'train_1cycle', '
 from functools import partial
 import torch
 from .learner import Learner, train
-from .schedules import sched_cos, sched_lin, sched_const, combine_scheds, ParamSchedulerCB, named_scheds, LR_SCHED_NAMES
+from slowai.schedules import (
+    sched_cos,
+    sched_lin,
+    sched_const,
+    combine_scheds,
+    ParamSchedulerCB,
+    named_scheds,
+    LR_SCHED_NAMES,
+)
 
 # %% ../nbs/11_onecycle.ipynb #b8f6495d
 def _torch_clock_pct(pct_start: float, total_steps: int, three_phase: bool) -> float:
-    "Where `OneCycleLR` ends the warm-up of a `total_steps` run (step pct_start*T - 1), as a fraction of the T - 1 steps after the first."
+    """Where `OneCycleLR` ends the warm-up of a `total_steps` run (step pct_start*T - 1), as a fraction of the T - 1
+    steps after the first."""
     pct = (pct_start * total_steps - 1) / (total_steps - 1) if total_steps > 1 else 0.
     if not 0 < pct < (0.5 if three_phase else 1):
         raise ValueError(f"1cycle over {total_steps} steps with pct_start={pct_start} has no warm-up step: "
                          f"train for more steps (at least {int(1 / pct_start) + 2}) or raise pct_start")
     return pct
 
-def one_cycle_scheds(lr_max: float, div_factor: float = 25., final_div_factor: float = 1e4, pct_start: float = 0.3,
-                     moms=(0.95, 0.85), three_phase: bool = False, anneal: str = 'cos', total_steps: int = None) -> dict:
-    "1cycle schedules of pos: lr from `lr_max/div_factor` up to `lr_max` over `pct_start`, then down to `lr_max/div_factor/final_div_factor`; momentum `moms[0]` -> `moms[1]` -> `moms[0]`. With `total_steps` the phases end where `OneCycleLR` ends them, for pos = step/(total_steps - 1)."
+def one_cycle_scheds(
+    lr_max: float,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    pct_start: float = 0.3,
+    moms=(0.95, 0.85),
+    three_phase: bool = False,
+    anneal: str = 'cos',
+    total_steps: int = None,
+) -> dict:
+    """1cycle schedules of pos: lr from `lr_max/div_factor` up to `lr_max` over `pct_start`, then down to
+    `lr_max/div_factor/final_div_factor`; momentum `moms[0]` -> `moms[1]` -> `moms[0]`. With `total_steps` the phases
+    end where `OneCycleLR` ends them, for pos = step/(total_steps - 1)."""
     if not lr_max > 0: raise ValueError(f"lr_max must be positive, got {lr_max}")
-    if not 0 < pct_start < 1: raise ValueError(f"pct_start must be in (0, 1) (the fraction of training spent warming up), got {pct_start}")
-    if three_phase and not pct_start < 0.5: raise ValueError(f"with three_phase, pct_start must be below 0.5 (up and back down take 2*pct_start), got {pct_start}")
-    if not (div_factor > 0 and final_div_factor > 0): raise ValueError(f"div_factor and final_div_factor must be positive, got {div_factor} and {final_div_factor}")
+    if not 0 < pct_start < 1:
+        raise ValueError(f"pct_start must be in (0, 1) (the fraction of training spent warming up), got {pct_start}")
+    if three_phase and not pct_start < 0.5:
+        raise ValueError(
+            f"with three_phase, pct_start must be below 0.5 (up and back down take 2*pct_start), got {pct_start}"
+        )
+    if not (div_factor > 0 and final_div_factor > 0):
+        raise ValueError(f"div_factor and final_div_factor must be positive, got {div_factor} and {final_div_factor}")
     if anneal not in ('cos', 'linear'): raise ValueError(f"anneal must be 'cos' or 'linear', got {anneal!r}")
     if moms is not None and (len(moms) != 2 or not all(0 <= m < 1 for m in moms)):
         raise ValueError(f"moms must be None or (high, low) momentums in [0, 1), got {moms}")
@@ -47,24 +71,58 @@ def one_cycle_scheds(lr_max: float, div_factor: float = 25., final_div_factor: f
     return scheds
 
 # %% ../nbs/11_onecycle.ipynb #258b73aa
-def fit_one_cycle(learn: Learner, n_epochs: int, lr_max: float = None, div_factor: float = 25., final_div_factor: float = 1e4,
-                  pct_start: float = 0.3, moms=(0.95, 0.85), three_phase: bool = False, total_steps: int = None, cbs: list = None, resume: str = None,
-                  torch_clock: bool = True) -> Learner:
-    "Fit `learn` for `n_epochs` with the 1cycle policy peaking at `lr_max` (default `learn.lr`), on `OneCycleLR`'s clock unless `torch_clock=False`; `total_steps`, if given, must match the fit."
+def fit_one_cycle(
+    learn: Learner,
+    n_epochs: int,
+    lr_max: float = None,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    pct_start: float = 0.3,
+    moms=(0.95, 0.85),
+    three_phase: bool = False,
+    total_steps: int = None,
+    cbs: list = None,
+    resume: str = None,
+    torch_clock: bool = True,
+) -> Learner:
+    """Fit `learn` for `n_epochs` with the 1cycle policy peaking at `lr_max` (default `learn.lr`), on `OneCycleLR`'s
+    clock unless `torch_clock=False`; `total_steps`, if given, must match the fit."""
     lr_max = learn.lr if lr_max is None else lr_max
     n_steps = n_epochs * len(learn.dls.train)
     if total_steps is not None and total_steps != n_steps:
-        raise ValueError(f"total_steps={total_steps} does not match the fit: {n_epochs} epochs x {len(learn.dls.train)} batches = {n_steps} steps; "
-                         f"leave total_steps out to take it from the fit")
-    scheds = one_cycle_scheds(lr_max, div_factor, final_div_factor, pct_start, moms, three_phase, total_steps=n_steps if torch_clock else None)
-    learn.fit(n_epochs, cbs=[ParamSchedulerCB(scheds, n_steps=n_steps, last_step_at_end=torch_clock), *(cbs or [])], resume=resume)
+        raise ValueError(
+            f"total_steps={total_steps} does not match the fit: {n_epochs} epochs x {len(learn.dls.train)} batches = "
+            f"{n_steps} steps; "
+            f"leave total_steps out to take it from the fit"
+        )
+    scheds = one_cycle_scheds(
+        lr_max, div_factor, final_div_factor, pct_start, moms, three_phase, total_steps=n_steps if torch_clock else None
+    )
+    learn.fit(
+        n_epochs,
+        cbs=[ParamSchedulerCB(scheds, n_steps=n_steps, last_step_at_end=torch_clock), *(cbs or [])],
+        resume=resume,
+    )
     return learn
 
 Learner.fit_one_cycle = fit_one_cycle
 
-def train_1cycle(model, dls, lr_max: float, n_epochs: int = 3, opt_func=torch.optim.SGD, cbs: list = None, div_factor: float = 25.,
-                 final_div_factor: float = 1e4, pct_start: float = 0.3, moms=(0.95, 0.85), three_phase: bool = False, **train_kwargs) -> Learner:
-    "`train` with the 1cycle policy on `OneCycleLR`'s clock: lr peaks at `lr_max`, momentum (or Adam's beta1) cycles through `moms`; returns the Learner."
+def train_1cycle(
+    model,
+    dls,
+    lr_max: float,
+    n_epochs: int = 3,
+    opt_func=torch.optim.SGD,
+    cbs: list = None,
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    pct_start: float = 0.3,
+    moms=(0.95, 0.85),
+    three_phase: bool = False,
+    **train_kwargs,
+) -> Learner:
+    """`train` with the 1cycle policy on `OneCycleLR`'s clock: lr peaks at `lr_max`, momentum (or Adam's beta1)
+    cycles through `moms`; returns the Learner."""
     n_steps = n_epochs * len(dls.train)
     scheds = one_cycle_scheds(lr_max, div_factor, final_div_factor, pct_start, moms, three_phase, total_steps=n_steps)
     cb = ParamSchedulerCB(scheds, n_steps=n_steps, last_step_at_end=True)
@@ -74,7 +132,8 @@ def train_1cycle(model, dls, lr_max: float, n_epochs: int = 3, opt_func=torch.op
 SCHED_NAMES = (*LR_SCHED_NAMES, 'onecycle')
 
 def sched_cb(name: str, lr: float, n_steps: int = None, moms: tuple = (0.95, 0.85)) -> ParamSchedulerCB:
-    "A `ParamSchedulerCB` for the schedule `name` (one of `SCHED_NAMES`) starting at, or for 'onecycle' peaking at, `lr`; 'onecycle' cycles momentum through `moms` (None: lr only)."
+    """A `ParamSchedulerCB` for the schedule `name` (one of `SCHED_NAMES`) starting at, or for 'onecycle' peaking at,
+    `lr`; 'onecycle' cycles momentum through `moms` (None: lr only)."""
     if name not in SCHED_NAMES: raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHED_NAMES)}")
     if name == 'onecycle':  # OneCycleLR's clock: phase ends depend on the fit's length, known when it starts
         return ParamSchedulerCB(partial(one_cycle_scheds, lr, moms=moms), n_steps=n_steps, last_step_at_end=True)

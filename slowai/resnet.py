@@ -13,7 +13,8 @@ from .models import conv_block, init_weights
 
 # %% ../nbs/15_resnet.ipynb #8b8cfc75
 class ResBlock(nn.Module):
-    "relu(convs(x) + shortcut(x)): two `ks` x `ks` convs with batch norm (the second norm's scale starts at zero); the shortcut pools and 1x1-convolves when the shape changes."
+    """relu(convs(x) + shortcut(x)): two `ks` x `ks` convs with batch norm (the second norm's scale starts at zero);
+    the shortcut pools and 1x1-convolves when the shape changes."""
     def __init__(self, ni: int, nf: int, stride: int = 1, ks: int = 3):
         super().__init__()
         if stride not in (1, 2): raise ValueError(f"stride must be 1 or 2, got {stride}")
@@ -27,8 +28,10 @@ class ResBlock(nn.Module):
 
 # %% ../nbs/15_resnet.ipynb #0f22af2c
 def get_resnet(nfs: tuple = (16, 32, 64, 128, 256), n_out: int = 10, n_in: int = 1) -> nn.Sequential:
-    "A ResNet for small images: a stride-1 block of 5x5 convs with `nfs[0]` channels, a stride-2 block per further width, global average pool, linear head."
-    if len(nfs) < 2: raise ValueError(f"nfs must give at least 2 widths (the stride-1 block and one stride-2 block), got {len(nfs)}")
+    """A ResNet for small images: a stride-1 block of 5x5 convs with `nfs[0]` channels, a stride-2 block per further
+    width, global average pool, linear head."""
+    if len(nfs) < 2:
+        raise ValueError(f"nfs must give at least 2 widths (the stride-1 block and one stride-2 block), got {len(nfs)}")
     blocks = [ResBlock(n_in, nfs[0], ks=5)] + [ResBlock(nfs[i], nfs[i + 1], stride=2) for i in range(len(nfs) - 1)]
     head = [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(nfs[-1], n_out, bias=False), nn.BatchNorm1d(n_out)]
     model = nn.Sequential(*blocks, *head)
@@ -37,7 +40,8 @@ def get_resnet(nfs: tuple = (16, 32, 64, 128, 256), n_out: int = 10, n_in: int =
 
 # %% ../nbs/15_resnet.ipynb #64a7faea
 def random_shift_flip(x: torch.Tensor, max_shift: int = 1, p_flip: float = 0.5) -> torch.Tensor:
-    "Per image of the batch `x` (N,C,H,W): shift by up to `max_shift` pixels each way (uncovered pixels get the batch's minimum) and mirror left-right with probability `p_flip`."
+    """Per image of the batch `x` (N,C,H,W): shift by up to `max_shift` pixels each way (uncovered pixels get the
+    batch's minimum) and mirror left-right with probability `p_flip`."""
     if max_shift < 0: raise ValueError(f"max_shift must be >= 0, got {max_shift}")
     if not 0 <= p_flip <= 1: raise ValueError(f"p_flip must be in [0, 1], got {p_flip}")
     n, _, h, w = x.shape

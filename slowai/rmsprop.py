@@ -11,13 +11,25 @@ from .sgd import BaseOptimizer, NONNEG, UNIT, as_float
 
 # %% ../nbs/06_rmsprop.ipynb #9aad890c
 class RMSprop(BaseOptimizer):
-    r"""RMSProp as `torch.optim.RMSprop`: $v \leftarrow \alpha v + (1-\alpha) g^2$, $p \leftarrow p - \eta\, g / (\sqrt{v} + \epsilon)$ ($\epsilon$ outside the root);
-    `centered` divides by $\sqrt{v - m^2}$ with $m$ the EWMA of $g$; `momentum` $\mu$ steps along $b \leftarrow \mu b + g/(\sqrt{v}+\epsilon)$; `weight_decay` is L2.
-    Complex params are updated as pairs of reals, as in torch."""
+    r"""RMSProp as `torch.optim.RMSprop`: $v \leftarrow \alpha v + (1-\alpha) g^2$, $p \leftarrow p - \eta\, g /
+    (\sqrt{v} + \epsilon)$ ($\epsilon$ outside the root); `centered` divides by $\sqrt{v - m^2}$ with $m$ the EWMA of
+    $g$; `momentum` $\mu$ steps along $b \leftarrow \mu b + g/(\sqrt{v}+\epsilon)$; `weight_decay` is L2. Complex params
+    are updated as pairs of reals, as in torch."""
     hypers = dict(lr=NONNEG, eps=NONNEG, momentum=UNIT, weight_decay=NONNEG, alpha=UNIT)  # checked in torch's order
     complex_as_real = True
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0., momentum: float = 0.,
-                 centered: bool = False, maximize: bool = False, foreach: bool = None):
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        maximize: bool = False,
+        foreach: bool = None,
+    ):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
                         maximize=maximize, foreach=foreach)
         super().__init__(params, defaults)
@@ -29,7 +41,13 @@ class RMSprop(BaseOptimizer):
         return state
 
     def update_single(self, group, params, grads, states):
-        lr, alpha, eps, wd, mom = as_float(group['lr']), group['alpha'], group['eps'], group['weight_decay'], group['momentum']
+        lr, alpha, eps, wd, mom = (
+            as_float(group['lr']),
+            group['alpha'],
+            group['eps'],
+            group['weight_decay'],
+            group['momentum'],
+        )
         for p, g, state in zip(params, grads, states):
             state['step'] += 1
             if wd: g = g.add(p, alpha=wd)
@@ -44,7 +62,13 @@ class RMSprop(BaseOptimizer):
             else: p.addcdiv_(g, denom, value=-lr)
 
     def update_foreach(self, group, params, grads, states):
-        lr, alpha, eps, wd, mom = as_float(group['lr']), group['alpha'], group['eps'], group['weight_decay'], group['momentum']
+        lr, alpha, eps, wd, mom = (
+            as_float(group['lr']),
+            group['alpha'],
+            group['eps'],
+            group['weight_decay'],
+            group['momentum'],
+        )
         torch._foreach_add_([s['step'] for s in states], 1)
         if wd: grads = torch._foreach_add(grads, params, alpha=wd)
         square_avgs = [s['square_avg'] for s in states]

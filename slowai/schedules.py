@@ -31,21 +31,31 @@ sched_cos.absolute_end = True  # `end` is a floor (torch's eta_min): a param gro
 
 # %% ../nbs/10_schedules.ipynb #e1c4b2d4
 def sched_exp(start: float, end: float, pos: float) -> float:
-    "Geometric interpolation `start * (end/start)**pos`: the same factor of change per step; `start` and `end` must be positive."
-    if start <= 0 or end <= 0: raise ValueError(f"sched_exp needs positive start and end (it interpolates their logarithms), got start={start}, end={end}")
+    """Geometric interpolation `start * (end/start)**pos`: the same factor of change per step; `start` and `end` must
+    be positive."""
+    if start <= 0 or end <= 0:
+        raise ValueError(
+            f"sched_exp needs positive start and end (it interpolates their logarithms), got start={start}, end={end}"
+        )
     return start * (end / start) ** pos
 
 # %% ../nbs/10_schedules.ipynb #755a9cd4
 def sched_poly(start: float, end: float, pos: float, power: float = 2.) -> float:
-    "`end + (start - end) * (1 - pos)**power`, the form of torch's `PolynomialLR`: power 1 is linear, larger powers drop faster early."
+    """`end + (start - end) * (1 - pos)**power`, the form of torch's `PolynomialLR`: power 1 is linear, larger powers
+    drop faster early."""
     return end + (start - end) * (1 - pos) ** power
 
 # %% ../nbs/10_schedules.ipynb #6fd3e6f2
 def sched_step(start: float, end: float, pos: float, milestones=(0.5, 0.75)) -> float:
-    "Piecewise constant: `start`, times the same factor at each milestone (fractions of training), reaching `end` after the last."
+    """Piecewise constant: `start`, times the same factor at each milestone (fractions of training), reaching `end`
+    after the last."""
     if not milestones or any(not 0 < m <= 1 for m in milestones) or list(milestones) != sorted(milestones):
         raise ValueError(f"milestones must be increasing fractions of training in (0, 1], got {milestones}")
-    if start <= 0 or end <= 0: raise ValueError(f"sched_step needs positive start and end (it multiplies by a constant factor), got start={start}, end={end}")
+    if start <= 0 or end <= 0:
+        raise ValueError(
+            f"sched_step needs positive start and end (it multiplies by a constant factor), got start={start}, "
+            f"end={end}"
+        )
     n_passed = sum(pos >= m for m in milestones)
     return start * (end / start) ** (n_passed / len(milestones))
 
@@ -57,8 +67,10 @@ def sched_warmup(start: float, end: float, pos: float, pct: float = 0.1) -> floa
 
 # %% ../nbs/10_schedules.ipynb #6634e849
 def sched_sgdr(start: float, end: float, pos: float, n_cycles: int = 3, cycle_mult: int = 2) -> float:
-    "Cosine from `start` to `end`, restarted `n_cycles` times in all, each cycle `cycle_mult` times longer than the last (SGDR)."
-    if n_cycles < 1 or cycle_mult <= 0: raise ValueError(f"n_cycles must be >= 1 and cycle_mult > 0, got n_cycles={n_cycles}, cycle_mult={cycle_mult}")
+    """Cosine from `start` to `end`, restarted `n_cycles` times in all, each cycle `cycle_mult` times longer than the
+    last (SGDR)."""
+    if n_cycles < 1 or cycle_mult <= 0:
+        raise ValueError(f"n_cycles must be >= 1 and cycle_mult > 0, got n_cycles={n_cycles}, cycle_mult={cycle_mult}")
     lens = [cycle_mult ** i for i in range(n_cycles)]  # cycle lengths in units of the first cycle
     total, cycle_start = sum(lens), 0
     for i, n in enumerate(lens):
@@ -75,9 +87,11 @@ def _run_phases(pcts: tuple, scheds: tuple, pos: float) -> float:
         phase_start += pct
 
 def combine_scheds(pcts, scheds):
-    "A schedule of `pos` running `scheds[i]` (each a function of its own 0..1 position) over the fraction `pcts[i]` of training."
+    """A schedule of `pos` running `scheds[i]` (each a function of its own 0..1 position) over the fraction `pcts[i]`
+    of training."""
     pcts, scheds = tuple(float(p) for p in pcts), tuple(scheds)
-    if len(pcts) != len(scheds) or not pcts: raise ValueError(f"pcts and scheds must be non-empty and of the same length, got {len(pcts)} and {len(scheds)}")
+    if len(pcts) != len(scheds) or not pcts:
+        raise ValueError(f"pcts and scheds must be non-empty and of the same length, got {len(pcts)} and {len(scheds)}")
     if any(p <= 0 for p in pcts) or not math.isclose(sum(pcts), 1., abs_tol=1e-9):
         raise ValueError(f"pcts must be positive fractions of training that sum to 1, got {pcts} (sum {sum(pcts)})")
     return partial(_run_phases, pcts, scheds)
@@ -98,7 +112,8 @@ def plot_scheds(scheds: dict, n_steps: int = 200, ncols: int = 4, figsize: tuple
 
 # %% ../nbs/10_schedules.ipynb #9211140e
 def set_hyper(pg: dict, name: str, value: float):
-    "Set hyper-parameter `name` of param group `pg`; 'mom' sets `momentum` or `betas[0]`, 'sqr_mom' sets `betas[1]` or `alpha`."
+    """Set hyper-parameter `name` of param group `pg`; 'mom' sets `momentum` or `betas[0]`, 'sqr_mom' sets `betas[1]`
+    or `alpha`."""
     for key, idx in HYPER_ALIASES.get(name, ((name, None),)):
         if key not in pg: continue
         current = pg[key] if idx is None else pg[key][idx]
@@ -106,7 +121,9 @@ def set_hyper(pg: dict, name: str, value: float):
         elif idx is None: pg[key] = value
         else: pg[key] = tuple(value if i == idx else v for i, v in enumerate(pg[key]))
         return
-    raise KeyError(f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}")
+    raise KeyError(
+        f"the optimiser's param group has no hyper-parameter {name!r}; it has {sorted(k for k in pg if k != 'params')}"
+    )
 
 # %% ../nbs/10_schedules.ipynb #2d109a9e
 def _check_scheds(scheds):
@@ -116,7 +133,8 @@ def _check_scheds(scheds):
 def _scaled(sched, ratio: float, pos: float) -> float: return sched(pos) * ratio
 
 def group_lr_sched(sched, ratio: float):
-    "The lr schedule of a param group whose lr is `ratio` times the first group's: from its own lr to the same absolute `end` for schedules whose end is a floor (cosine, as torch's `eta_min`), else `sched` scaled by `ratio`."
+    """The lr schedule of a param group whose lr is `ratio` times the first group's: from its own lr to the same
+    absolute `end` for schedules whose end is a floor (cosine, as torch's `eta_min`), else `sched` scaled by `ratio`."""
     if ratio == 1: return sched
     if isinstance(sched, partial) and getattr(sched.func, 'absolute_end', False) and len(sched.args) >= 2:
         start, end, *rest = sched.args
@@ -125,7 +143,8 @@ def group_lr_sched(sched, ratio: float):
 
 # %% ../nbs/10_schedules.ipynb #7c32f70d
 class ParamSchedulerCB(Callback):
-    "Before each training batch (or epoch), set hyper-parameter `name` to `scheds[name](pos)`, pos = fraction of the fit done; other param groups keep their lr ratio to the first."
+    """Before each training batch (or epoch), set hyper-parameter `name` to `scheds[name](pos)`, pos = fraction of
+    the fit done; other param groups keep their lr ratio to the first."""
     order = 20
     def __init__(self, scheds, every: str = 'batch', n_steps: int = None, last_step_at_end: bool = False):
         if every not in ('batch', 'epoch'): raise ValueError(f"every must be 'batch' or 'epoch', got {every!r}")
@@ -136,14 +155,20 @@ class ParamSchedulerCB(Callback):
         self.n_batches = len(learn.dls.train)
         self.total = learn.n_epochs * (self.n_batches if self.every == 'batch' else 1)
         if self.n_steps is not None and self.n_steps != self.total:
-            raise ValueError(f"the schedule was made for n_steps={self.n_steps} {self.every}{'es' if self.every == 'batch' else 's'} but this fit has {self.total} "
-                             f"({learn.n_epochs} epochs" + (f" x {self.n_batches} batches)" if self.every == 'batch' else ")"))
+            raise ValueError(
+                f"the schedule was made for n_steps={self.n_steps} "
+                f"{self.every}{'es' if self.every == 'batch' else 's'} but this fit has {self.total} "
+                f"({learn.n_epochs} epochs" + (f" x {self.n_batches} batches)" if self.every == 'batch' else ")")
+            )
         scheds = self.scheds(total_steps=self.total) if callable(self.scheds) else self.scheds
         _check_scheds(scheds)
         for name in scheds: get_hyper(learn.opt.param_groups[0], name)  # a KeyError naming what the optimiser has
         lrs = [float(pg['lr']) for pg in learn.opt.param_groups]
         ratios = [lr / lrs[0] if lrs[0] else 1. for lr in lrs]
-        self.group_scheds = {name: [group_lr_sched(sched, r) if name == 'lr' else sched for r in ratios] for name, sched in scheds.items()}
+        self.group_scheds = {
+            name: [group_lr_sched(sched, r) if name == 'lr' else sched for r in ratios]
+            for name, sched in scheds.items()
+        }
 
     def _set(self, learn, step: int):
         pos = step / (self.total - 1) if self.last_step_at_end and self.total > 1 else step / self.total
@@ -162,7 +187,11 @@ LR_SCHED_NAMES = ('const', 'cos', 'exp', 'step')
 def named_scheds(name: str, lr: float) -> dict:
     "The schedules `{'lr': ...}` that `name` (one of `LR_SCHED_NAMES`) stands for, starting at `lr`."
     if lr <= 0: raise ValueError(f"lr must be positive, got {lr}")
-    makers = {'const': partial(sched_const, lr, lr), 'cos': partial(sched_cos, lr, 0.),
-              'exp': partial(sched_exp, lr, lr / 100), 'step': partial(sched_step, lr, lr / 100, milestones=(0.5, 0.75))}
+    makers = {
+        'const': partial(sched_const, lr, lr),
+        'cos': partial(sched_cos, lr, 0.0),
+        'exp': partial(sched_exp, lr, lr / 100),
+        'step': partial(sched_step, lr, lr / 100, milestones=(0.5, 0.75)),
+    }
     if name not in makers: raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(LR_SCHED_NAMES)}")
     return {'lr': makers[name]}

@@ -32,7 +32,8 @@ NONNEG, UNIT, UNIT_OPEN = Interval(), Interval(hi=1.), Interval(hi=1., hi_open=T
 
 # %% ../nbs/04_sgd.ipynb #5b4e622a
 def check_hyper(name: str, value, lo: float = 0., hi: float = math.inf, lo_open: bool = False, hi_open: bool = False):
-    "Raise a `ValueError` naming `name` and its allowed range unless `value` is in `Interval(lo, hi, lo_open, hi_open)`."
+    """Raise a `ValueError` naming `name` and its allowed range unless `value` is in `Interval(lo, hi, lo_open,
+    hi_open)`."""
     allowed = Interval(lo, hi, lo_open, hi_open)
     if isinstance(value, Tensor):
         if value.numel() != 1:
@@ -49,7 +50,8 @@ def as_float(x) -> float:
 
 # %% ../nbs/04_sgd.ipynb #cbcbec1c
 def chunk_bounds(sizes: list, max_size: int) -> list:
-    "Split consecutive items of `sizes` into runs `(lo, hi)` totalling at most `max_size` (an item larger than that gets a run of its own)."
+    """Split consecutive items of `sizes` into runs `(lo, hi)` totalling at most `max_size` (an item larger than that
+    gets a run of its own)."""
     bounds, lo, total = [], 0, 0
     for i, n in enumerate(sizes):
         if i > lo and total + n > max_size: bounds.append((lo, i)); lo, total = i, 0
@@ -62,10 +64,14 @@ def _real_views(xs) -> list:
     return [torch.view_as_real(x) if isinstance(x, Tensor) and x.is_complex() else x for x in xs]
 
 class BaseOptimizer(Optimizer):
-    "A `torch.optim.Optimizer` that checks hyper-parameters against the class's `hypers`, fills defaults on load, runs `group_step` once per group per step and hands each group's params with a gradient to `update_fused`, `update_foreach` (in chunks) or `update_single`."
-    hypers: dict = {}         # name -> Interval, or a tuple of Intervals for a sequence (betas); checked in this order
-    complex_as_real = False   # update complex params, their grads and state as pairs of reals, as torch's adaptive optimisers do
-    foreach_chunk = 2**20     # elements per foreach call: temporaries small enough to be reused and to stay in the CPU cache
+    """A `torch.optim.Optimizer` that checks hyper-parameters against the class's `hypers`, fills defaults on load,
+    runs `group_step` once per group per step and hands each group's params with a gradient to `update_fused`,
+    `update_foreach` (in chunks) or `update_single`."""
+    hypers: dict = {}  # name -> Interval, or a tuple of Intervals for a sequence (betas); checked in this order
+    complex_as_real = False
+    foreach_chunk = (
+        2**20
+    )  # elements per foreach call: temporaries small enough to be reused and to stay in the CPU cache
 
     def __init__(self, params, defaults: dict):
         self.check_group(defaults)  # before the params, so errors come in torch's order
@@ -86,7 +92,8 @@ class BaseOptimizer(Optimizer):
             for i, (v, a) in enumerate(zip(value, allowed)): check_hyper(f'{name}[{i}]', v, *a)
 
     def add_param_group(self, param_group: dict):
-        "Add a param group completed from the defaults; a group with a bad hyper-parameter is refused and leaves the optimiser unchanged."
+        """Add a param group completed from the defaults; a group with a bad hyper-parameter is refused and leaves
+        the optimiser unchanged."""
         super().add_param_group(param_group)
         try: self.check_group(self.param_groups[-1])
         except Exception:
@@ -94,11 +101,13 @@ class BaseOptimizer(Optimizer):
             raise
 
     def __setstate__(self, state: dict):
-        "Restore after `load_state_dict` or unpickling, filling what an older or another library's state dict lacks (as torch does)."
+        """Restore after `load_state_dict` or unpickling, filling what an older or another library's state dict lacks
+        (as torch does)."""
         super().__setstate__(state)
         for group in self.param_groups:
             for k, v in self.defaults.items():
-                if k != 'differentiable': group.setdefault(k, v)  # torch's __setstate__ adds it to the defaults; slowai has no such mode
+                if k != 'differentiable':
+                    group.setdefault(k, v)  # torch's __setstate__ adds it to the defaults; slowai has no such mode
             for p in group['params']:
                 p_state = self.state.get(p)
                 if not p_state: continue
@@ -111,7 +120,8 @@ class BaseOptimizer(Optimizer):
         return {}
 
     def group_step(self, group: dict):
-        "Work done once per group at every step, before its params are updated, even if none has a gradient (nothing here)."
+        """Work done once per group at every step, before its params are updated, even if none has a gradient
+        (nothing here)."""
 
     def update_single(self, group: dict, params: list, grads: list, states: list):
         "Update `params` one tensor at a time, from `grads` (already negated for `maximize`) and their `states`."
@@ -122,11 +132,14 @@ class BaseOptimizer(Optimizer):
         raise NotImplementedError
 
     def update_fused(self, group: dict, params: list, grads: list, states: list):
-        "The same update in one compiled kernel call for the whole group (lesson 18); `grads` are not negated, the kernel obeys `maximize`."
+        """The same update in one compiled kernel call for the whole group (lesson 18); `grads` are not negated, the
+        kernel obeys `maximize`."""
         raise NotImplementedError
 
     def use_fused(self, group: dict, params: list, grads: list) -> bool:
-        "Whether `group` steps with `update_fused`: asked for (`fused=True`, or `None` with `foreach=None`), written for this class, and available for these tensors (lesson 18; falls back to foreach with one warning where it cannot be built)."
+        """Whether `group` steps with `update_fused`: asked for (`fused=True`, or `None` with `foreach=None`),
+        written for this class, and available for these tensors (lesson 18; falls back to foreach with one warning
+        where it cannot be built)."""
         fused = group.get('fused', False)
         if fused is False or (fused is None and group.get('foreach') is not None): return False  # foreach asked for
         if type(self).update_fused is BaseOptimizer.update_fused: return False
@@ -155,7 +168,8 @@ class BaseOptimizer(Optimizer):
             params = [p for p in group['params'] if p.grad is not None]
             if not params: continue
             grads = [p.grad for p in params]
-            if any(g.is_sparse for g in grads): raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
+            if any(g.is_sparse for g in grads):
+                raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
             known, states, new = self.state, [], []  # one look-up per param: with many small params this loop costs
             for p in params:
                 s = known.get(p)
@@ -168,11 +182,12 @@ class BaseOptimizer(Optimizer):
 
 # %% ../nbs/04_sgd.ipynb #4d00a77f
 class SGD(BaseOptimizer):
-    r"""Stochastic gradient descent with L2 weight decay, $p \leftarrow p - \eta\,(g + \lambda p)$, or with decoupled decay, $p \leftarrow (1-\eta\lambda)\,p - \eta\,g$.
+    r"""Stochastic gradient descent with L2 weight decay, $p \leftarrow p - \eta\,(g + \lambda p)$, or with decoupled
+    decay, $p \leftarrow (1-\eta\lambda)\,p - \eta\,g$.
 
-    `lr` is $\eta$, `weight_decay` is $\lambda$; `maximize` climbs the objective instead; `foreach=False` uses the one-tensor-at-a-time loop;
-    `fused` (default: where available) the compiled kernel of lesson 18.
-    Unlike `torch.optim.SGD` it has no momentum (that is lesson 05's `Momentum`), so torch's SGD cannot load its state dict
+    `lr` is $\eta$, `weight_decay` is $\lambda$; `maximize` climbs the objective instead; `foreach=False` uses the
+    one-tensor-at-a-time loop; `fused` (default: where available) the compiled kernel of lesson 18. Unlike
+    `torch.optim.SGD` it has no momentum (that is lesson 05's `Momentum`), so torch's SGD cannot load its state dict
     (torch's needs a `momentum` key); the other way round works."""
     hypers = dict(lr=NONNEG, weight_decay=NONNEG)
     def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0., decoupled_weight_decay: bool = False,
@@ -200,7 +215,8 @@ class SGD(BaseOptimizer):
 
 # %% ../nbs/04_sgd.ipynb #483fd113
 def param_groups_no_wd(model: nn.Module, weight_decay: float) -> list:
-    "Two param groups of `model`'s trainable params: matrices and kernels with `weight_decay`, 1-d tensors (biases, norm layers) with none."
+    """Two param groups of `model`'s trainable params: matrices and kernels with `weight_decay`, 1-d tensors (biases,
+    norm layers) with none."""
     check_hyper('weight_decay', weight_decay)
     params = [p for p in model.parameters() if p.requires_grad]
     groups = [{'params': [p for p in params if p.ndim > 1], 'weight_decay': weight_decay},

@@ -15,7 +15,8 @@ from .adam import radam_rectification
 
 # %% ../nbs/08_stepper.ipynb #e073a2ae
 def l2_reg(p, grad, weight_decay, **_):
-    "L2 regularisation: the working gradient becomes `grad + weight_decay * p` (PyTorch's `weight_decay` for SGD, RMSprop, Adam)."
+    """L2 regularisation: the working gradient becomes `grad + weight_decay * p` (PyTorch's `weight_decay` for SGD,
+    RMSprop, Adam)."""
     if weight_decay: return {'grad': grad.add(p, alpha=weight_decay)}
 
 # %% ../nbs/08_stepper.ipynb #301648fe
@@ -71,7 +72,8 @@ rms_prop_step.defaults = dict(eps=1e-8)
 
 # %% ../nbs/08_stepper.ipynb #78edeb60
 def adam_moments(p, grad, betas, exp_avg: torch.Tensor = None, exp_avg_sq: torch.Tensor = None, **_):
-    "Adam's averages, both started at zero: `m = beta1 * m + (1 - beta1) * grad`, `v = beta2 * v + (1 - beta2) * grad**2`."
+    """Adam's averages, both started at zero: `m = beta1 * m + (1 - beta1) * grad`, `v = beta2 * v + (1 - beta2) *
+    grad**2`."""
     new = exp_avg is None
     if new: exp_avg, exp_avg_sq = (torch.zeros_like(p, memory_format=torch.preserve_format) for _ in range(2))
     exp_avg.lerp_(grad, 1 - betas[0])
@@ -91,7 +93,8 @@ def adam_step(p, grad, lr, betas, eps, step, exp_avg, exp_avg_sq, **_):
 adam_step.defaults = dict(eps=1e-8)
 
 def radam_step(p, grad, lr, betas, eps, step, exp_avg, exp_avg_sq, **_):
-    "RAdam's step: `p -= lr * m_hat` while the variance is intractable, then Adam's step scaled by the rectification (see lesson 07)."
+    """RAdam's step: `p -= lr * m_hat` while the variance is intractable, then Adam's step scaled by the
+    rectification (see lesson 07)."""
     t = step.item()
     m_hat, r = exp_avg / (1 - betas[0]**t), radam_rectification(t, betas[1])
     if r is None: p.add_(m_hat * lr, alpha=-1.)
@@ -100,7 +103,8 @@ radam_step.defaults = dict(eps=1e-8)
 
 # %% ../nbs/08_stepper.ipynb #6e4fefb6
 class StepOptimizer(BaseOptimizer):
-    "An optimiser that runs the step functions `cbs` in order on every param with a gradient; the functions' `.defaults` fill in hyper-parameters."
+    """An optimiser that runs the step functions `cbs` in order on every param with a gradient; the functions'
+    `.defaults` fill in hyper-parameters."""
     hypers = dict(lr=NONNEG, eps=NONNEG, weight_decay=NONNEG, momentum=UNIT, dampening=UNIT, alpha=UNIT,
                   betas=(UNIT_OPEN, UNIT_OPEN))  # the ranges of every hyper-parameter the step functions above use
     def __init__(self, params, cbs: list, lr: float = 1e-3, maximize: bool = False, **defaults):
@@ -117,7 +121,8 @@ class StepOptimizer(BaseOptimizer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        for group in self.param_groups: group['foreach'] = False  # step functions run one tensor at a time, whatever was loaded
+        for group in self.param_groups:
+            group['foreach'] = False  # step functions run one tensor at a time, whatever was loaded
 
     def update_single(self, group, params, grads, states):
         hypers = {k: v for k, v in group.items() if k != 'params'}
@@ -136,7 +141,9 @@ def weight_decay_cb(decoupled: bool):
     return weight_decay if decoupled else l2_reg
 
 # %% ../nbs/08_stepper.ipynb #31f56072
-def sgd_opt(params, lr: float = 1e-3, weight_decay: float = 0., decoupled_weight_decay: bool = False, maximize: bool = False) -> StepOptimizer:
+def sgd_opt(
+    params, lr: float = 1e-3, weight_decay: float = 0.0, decoupled_weight_decay: bool = False, maximize: bool = False
+) -> StepOptimizer:
     "SGD (as `slowai.sgd.SGD`) from step functions: L2 or decoupled weight decay, then `sgd_step`."
     decay = weight_decay_cb(decoupled_weight_decay)
     return StepOptimizer(params, [decay, sgd_step], lr=lr, weight_decay=weight_decay, maximize=maximize)
@@ -149,7 +156,9 @@ def momentum_opt(params, lr: float = 1e-3, momentum: float = 0.9, dampening: flo
                          nesterov=nesterov, weight_decay=weight_decay, maximize=maximize)
 
 # %% ../nbs/08_stepper.ipynb #9da06492
-def rmsprop_opt(params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0., maximize: bool = False) -> StepOptimizer:
+def rmsprop_opt(
+    params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, maximize: bool = False
+) -> StepOptimizer:
     "RMSProp (as `slowai.rmsprop.RMSprop` without the centred and momentum variants) from step functions."
     return StepOptimizer(params, [l2_reg, count_step, average_sqr_grad, rms_prop_step], lr=lr, alpha=alpha, eps=eps,
                          weight_decay=weight_decay, maximize=maximize)

@@ -26,20 +26,23 @@ def one_thread():
 
 # %% ../nbs/04a_testing.ipynb #673d50a2
 def toy_model(seed: int = 0) -> nn.Module:
-    "A tiny MLP with a LayerNorm (so it has matrices and 1-d params), initialised from `seed` without touching the global RNG."
+    """A tiny MLP with a LayerNorm (so it has matrices and 1-d params), initialised from `seed` without touching the
+    global RNG."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return nn.Sequential(nn.Linear(5, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3))
 
 # %% ../nbs/04a_testing.ipynb #1d11bba1
 def two_param_groups(model: nn.Module, **group1) -> list:
-    "Param groups for `model`: matrices in group 0 (the optimiser's defaults), 1-d params in group 1 with hyper-parameters `group1`."
+    """Param groups for `model`: matrices in group 0 (the optimiser's defaults), 1-d params in group 1 with
+    hyper-parameters `group1`."""
     params = list(model.parameters())
     return [{'params': [p for p in params if p.ndim > 1]}, {'params': [p for p in params if p.ndim <= 1], **group1}]
 
 # %% ../nbs/04a_testing.ipynb #0bffece0
 def train_toy(model: nn.Module, opt: Optimizer, steps: range, seed: int = 0, sched: callable = None):
-    "One `opt` step (then `sched` step) per index in `steps`, on a random batch seeded by the index; every 5th step the last bias has no grad."
+    """One `opt` step (then `sched` step) per index in `steps`, on a random batch seeded by the index; every 5th step
+    the last bias has no grad."""
     sign = -1 if opt.param_groups[0].get('maximize') else 1  # a maximising optimiser climbs the negated loss
     for i in steps:
         gen = torch.Generator().manual_seed(seed * 100_000 + i)
@@ -57,7 +60,9 @@ def _with_idle_group(groups: list) -> list:
 
 def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: callable = None, eps: float = 1e-5,
                  seed: int = 0, chunk: int = None, idle_group: bool = False):
-    "Train two copies of `toy_model` with `ours` and `theirs` (callables taking param groups); params and state must agree to `eps`. `chunk` sets `ours`'s `foreach_chunk` (several foreach calls per group); `idle_group` adds a group whose param never has a gradient, which `ours` must leave untouched and without state."
+    """Train two copies of `toy_model` with `ours` and `theirs` (callables taking param groups); params and state
+    must agree to `eps`. `chunk` sets `ours`'s `foreach_chunk` (several foreach calls per group); `idle_group` adds a
+    group whose param never has a gradient, which `ours` must leave untouched and without state."""
     models = [toy_model(seed), toy_model(seed)]
     groups = [two_param_groups(m, **copy.deepcopy(group1 or {})) for m in models]
     if idle_group: groups = [_with_idle_group(g) for g in groups]
@@ -77,7 +82,8 @@ def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: c
 
 # %% ../nbs/04a_testing.ipynb #95d3e86b
 def check_round_trip(make_opt, group1: dict = None, n_before: int = 5, n_after: int = 5, seed: int = 0):
-    "Save model and `make_opt(param_groups)` after `n_before` steps, load into fresh ones: the next `n_after` steps must be bitwise those of an unbroken run."
+    """Save model and `make_opt(param_groups)` after `n_before` steps, load into fresh ones: the next `n_after` steps
+    must be bitwise those of an unbroken run."""
     def fresh(model_seed):
         model = toy_model(model_seed)
         return model, make_opt(two_param_groups(model, **(group1 or {})))
@@ -96,7 +102,9 @@ def check_round_trip(make_opt, group1: dict = None, n_before: int = 5, n_after: 
 # %% ../nbs/04a_testing.ipynb #41b6186c
 def check_state_transfer(src, dst, group1: dict = None, n_before: int = 5, n_after: int = 20, eps: float = 1e-5,
                          seed: int = 0, edit: callable = None) -> tuple:
-    "`src` trains `toy_model` for `n_before` steps; its state dict (changed in place by `edit`, if given) loads into `dst` (another class, say torch's twin) on a copy of the model: the next `n_after` steps of both must agree to `eps`."
+    """`src` trains `toy_model` for `n_before` steps; its state dict (changed in place by `edit`, if given) loads
+    into `dst` (another class, say torch's twin) on a copy of the model: the next `n_after` steps of both must agree
+    to `eps`."""
     models = [toy_model(seed), toy_model(seed)]
     a = src(two_param_groups(models[0], **copy.deepcopy(group1 or {})))
     with one_thread():
@@ -112,7 +120,8 @@ def check_state_transfer(src, dst, group1: dict = None, n_before: int = 5, n_aft
 
 # %% ../nbs/04a_testing.ipynb #e49a5d32
 def check_complex_parity(ours, theirs, n_steps: int = 25, eps: float = 1e-5, seed: int = 0) -> tuple:
-    "Train a complex64 matrix and a real bias with `ours` and `theirs` (callables taking param groups) for `n_steps` on random complex least-squares batches; params and state must agree to `eps`."
+    """Train a complex64 matrix and a real bias with `ours` and `theirs` (callables taking param groups) for
+    `n_steps` on random complex least-squares batches; params and state must agree to `eps`."""
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         w0, b0 = torch.randn(4, 3, dtype=torch.complex64), torch.randn(4)
@@ -137,12 +146,15 @@ def check_complex_parity(ours, theirs, n_steps: int = 25, eps: float = 1e-5, see
 def _tensors_equal(a, b) -> bool:
     "Whether two nested state-dict values are equal, tensors bitwise."
     if isinstance(a, torch.Tensor): return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    if isinstance(a, dict): return isinstance(b, dict) and a.keys() == b.keys() and all(_tensors_equal(a[k], b[k]) for k in a)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_tensors_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)): return type(a) == type(b) and len(a) == len(b) and all(map(_tensors_equal, a, b))
     return a == b
 
 def check_optimizer_contract(make_opt, seed: int = 0):
-    "The behaviours `torch.optim`'s own tests demand of every optimiser, checked on `make_opt(param_groups)` for `toy_model`: repr, closure, step hooks, no-op without grads, integer state keys, `weights_only` loading, and a state dict that survives two loads unchanged."
+    """The behaviours `torch.optim`'s own tests demand of every optimiser, checked on `make_opt(param_groups)` for
+    `toy_model`: repr, closure, step hooks, no-op without grads, integer state keys, `weights_only` loading, and a
+    state dict that survives two loads unchanged."""
     model = toy_model(seed)
     opt = make_opt(two_param_groups(model))
     test_eq(type(opt).__name__ in repr(opt), True)
@@ -152,7 +164,11 @@ def check_optimizer_contract(make_opt, seed: int = 0):
         calls.append('closure'); opt.zero_grad()
         loss = model(x).pow(2).mean(); loss.backward()
         return loss
-    hooks = [opt.register_step_pre_hook(lambda *_: calls.append('pre')), opt.register_step_post_hook(lambda *_: calls.append('post'))]
+
+    hooks = [
+        opt.register_step_pre_hook(lambda *_: calls.append('pre')),
+        opt.register_step_post_hook(lambda *_: calls.append('post')),
+    ]
     loss = opt.step(closure)
     for h in hooks: h.remove()
     test_eq(calls, ['pre', 'closure', 'post']); test_eq(isinstance(loss, torch.Tensor), True)
