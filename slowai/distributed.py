@@ -9,7 +9,7 @@ __all__ = ['DIST_MODES', 'free_port', 'check_port', 'init_distributed', 'LaunchE
            'cost_of', 'costs_suite', 'DistributedCB', 'fit_distributed', 'fit_suite', 'nan_demo', 'fault_demo']
 
 # %% ../nbs/17a_distributed.ipynb #d8b32390
-import contextlib, copy, datetime, logging, os, shutil, socket, tempfile, time, uuid, warnings
+import contextlib, copy, datetime, logging, os, shutil, signal, socket, tempfile, threading, time, uuid, warnings
 from collections import Counter
 from pathlib import Path
 import torch
@@ -113,10 +113,13 @@ def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, tim
     levels = [lg.level for lg in quiet]
     for lg in quiet: lg.setLevel(logging.CRITICAL)  # the launcher logs each failure at length: we say it in one line
     error_dir = tempfile.mkdtemp(prefix='slowai-launch-')
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}  # the launcher replaces them
     try: results = elastic_launch(config, _entry)(fn, backend, timeout, args, kwargs, error_dir)
     except ChildFailedError as e: raise LaunchError(_failure_line(error_dir, e.failures, nproc)) from None
     finally:
         shutil.rmtree(error_dir, ignore_errors=True)
+        if threading.current_thread() is threading.main_thread():
+            for sig, handler in handlers.items(): signal.signal(sig, handler)
         for lg, level in zip(quiet, levels): lg.setLevel(level)
     return [results[r] for r in range(nproc)]
 
@@ -305,7 +308,20 @@ def _gather_padded(shard: torch.Tensor, size: int, n: int) -> torch.Tensor:
     dist.all_gather(pieces, padded)
     return torch.cat(pieces)[:n]
 
-class Zero1:
+class _Sharded:
+    """What the sharding wrappers share: the param groups and state of the optimiser they wrap (`inner`), so that
+    schedulers and the recorder reach it, and `zero_grad` over the model's params (`model_groups`)."""
+    @property
+    def param_groups(self) -> list: return self.inner.param_groups
+    @property
+    def state(self): return self.inner.state
+    def zero_grad(self, set_to_none: bool = True):
+        for params in self.model_groups:
+            for p in params:
+                if set_to_none: p.grad = None
+                elif p.grad is not None: p.grad.zero_()
+
+class Zero1(_Sharded):
     """ZeRO stage 1 from scratch around any element-wise optimiser `opt`: each rank keeps the state of an equal slice
     (by elements, splitting tensors where needed) of every param group and updates only that slice; the slices are
     then all-gathered into the params. Gradients must already be averaged across ranks (DDP, or `average_gradients`);
@@ -329,16 +345,6 @@ class Zero1:
             )
             self.bounds.append((lo, hi, size, n))
         self.inner = rebuild_optimizer(opt, shard_groups)
-
-    @property
-    def param_groups(self) -> list: return self.inner.param_groups
-    @property
-    def state(self): return self.inner.state
-    def zero_grad(self, set_to_none: bool = True):
-        for params in self.model_groups:
-            for p in params:
-                if set_to_none: p.grad = None
-                elif p.grad is not None: p.grad.zero_()
 
     @torch.no_grad()
     def _refresh(self):
@@ -430,7 +436,7 @@ def assign_by_size(sizes: list, world: int) -> list:
     return owner
 
 # %% ../nbs/17a_distributed.ipynb #6af0c2af
-class DistributedMuon:
+class DistributedMuon(_Sharded):
     """Muon across ranks without slicing a matrix: each matrix of the Muon groups belongs to one rank (dealt out by
     size), which keeps its momentum, orthogonalises it and steps it; the owners then broadcast the new matrices. The
     small AdamW groups (`use_muon=False`) are stepped on every rank alike. Gradients must already be averaged across
@@ -448,16 +454,6 @@ class DistributedMuon:
             for g in opt.param_groups
         ]
         self.inner = rebuild_optimizer(opt, groups)
-
-    @property
-    def param_groups(self) -> list: return self.inner.param_groups
-    @property
-    def state(self): return self.inner.state
-    def zero_grad(self, set_to_none: bool = True):
-        for params in self.model_groups:
-            for p in params:
-                if set_to_none: p.grad = None
-                elif p.grad is not None: p.grad.zero_()
 
     @torch.no_grad()
     def step(self, closure=None):
