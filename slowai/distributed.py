@@ -87,41 +87,41 @@ def _failure_line(error_dir, failures: dict, nproc: int) -> str:
     else: what = '; '.join(f"rank {r} exited with code {f.exitcode}" for r, f in sorted(failures.items()))
     return f"{nproc}-process run failed: {what}"
 
+def _launch_once(fn, args, kwargs, nproc: int, backend: str, port: int, timeout: float) -> list:
+    "One `elastic_launch` of `fn` on `nproc` processes with its rendezvous on `port`; failures as `LaunchError`."
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    config = LaunchConfig(min_nodes=1, max_nodes=1, nproc_per_node=nproc, rdzv_backend='c10d',
+                          rdzv_endpoint=f'127.0.0.1:{port}', run_id=uuid.uuid4().hex, max_restarts=0,
+                          monitor_interval=0.1, start_method='spawn')
+    error_dir = tempfile.mkdtemp(prefix='slowai-launch-')
+    try: results = elastic_launch(config, _entry)(fn, backend, timeout, args, kwargs, error_dir)
+    except ChildFailedError as e: raise LaunchError(_failure_line(error_dir, e.failures, nproc)) from None
+    finally: shutil.rmtree(error_dir, ignore_errors=True)
+    return [results[r] for r in range(nproc)]
+
 def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, timeout: float = 300., **kwargs) -> list:
     """Run `fn(*args, **kwargs)` in `nproc` processes started by torch's launcher (the Python API of
     `torch.distributed.run`), each in the process group; returns the results by rank. `fn` must be importable
-    (defined in a module)."""
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    if port is None: port = free_port()
-    else: check_port(port)
-    config = LaunchConfig(
-        min_nodes=1,
-        max_nodes=1,
-        nproc_per_node=nproc,
-        rdzv_backend='c10d',
-        rdzv_endpoint=f'127.0.0.1:{port}',
-        run_id=uuid.uuid4().hex,
-        max_restarts=0,
-        monitor_interval=0.1,
-        start_method='spawn',
-    )
-    quiet = [
-        logging.getLogger(name)
-        for name in ('torch.distributed.elastic', 'torch.distributed.launcher', 'torch.multiprocessing')
-    ]
+    (defined in a module). Without `port`, a free one is picked, and picked again if another program takes it
+    before the rendezvous binds it."""
+    if port is not None: check_port(port)
+    quiet = [logging.getLogger(name)
+             for name in ('torch.distributed.elastic', 'torch.distributed.launcher', 'torch.multiprocessing')]
     levels = [lg.level for lg in quiet]
     for lg in quiet: lg.setLevel(logging.CRITICAL)  # the launcher logs each failure at length: we say it in one line
-    error_dir = tempfile.mkdtemp(prefix='slowai-launch-')
     handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}  # the launcher replaces them
-    try: results = elastic_launch(config, _entry)(fn, backend, timeout, args, kwargs, error_dir)
-    except ChildFailedError as e: raise LaunchError(_failure_line(error_dir, e.failures, nproc)) from None
+    try:
+        for attempt in range(3):
+            try: return _launch_once(fn, args, kwargs, nproc, backend, port or free_port(), timeout)
+            except LaunchError: raise
+            except Exception as e:  # the rendezvous could not start: a port taken between picking and binding it
+                if port is not None or attempt == 2:
+                    raise LaunchError(f"{nproc}-process run could not start: {type(e).__name__}: {e}") from None
     finally:
-        shutil.rmtree(error_dir, ignore_errors=True)
         if threading.current_thread() is threading.main_thread():
             for sig, handler in handlers.items(): signal.signal(sig, handler)
         for lg, level in zip(quiet, levels): lg.setLevel(level)
-    return [results[r] for r in range(nproc)]
 
 # %% ../nbs/17a_distributed.ipynb #19efedd2
 def shard_batch_indices(
