@@ -8,7 +8,7 @@ the table reports medians and ratios. Two parameter sets:
 - `resnet18`: the parameter shapes of torchvision's ResNet-18 (11.7M params in 62 tensors): memory bandwidth dominates
   the element-wise optimisers, matrix products (Newton-Schulz) dominate Muon.
 
-slowai's Lion steps with its fused C++ kernel by default (lesson 18; 'slowai foreach' is its multi-tensor path);
+slowai's Lion steps with its fused C++ kernel by default (lesson 20; 'slowai foreach' is its multi-tensor path);
 SFAdamW and Muon have no fused kernel. References: `lion_pytorch.Lion` (its default loop) and `lion_pytorch.foreach.Lion`; `schedulefree.AdamWScheduleFree`
 with foreach on and off; for Muon, `torch.optim.Muon` on the weights with 2 or more dims (given to it flattened to
 2-D, which is all it accepts) plus `torch.optim.AdamW` (foreach) on the rest, the same split `muon_param_groups` makes.

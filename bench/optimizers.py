@@ -12,7 +12,7 @@ The memory-bandwidth bound is the time to read and write the bytes the step must
 grad, exp_avg and exp_avg_sq and writes back three of them: 7 x 4 = 28 bytes per float32 param), at the bandwidth
 of a large in-place add measured on the spot (`slowai.fused.memory_bandwidth`, `slowai.fused.STEP_BYTES`).
 
-Columns: torch's three paths; slowai's fused C++ kernel (lesson 18, built on first use), its foreach and single-tensor
+Columns: torch's three paths; slowai's fused C++ kernel (lesson 20, built on first use), its foreach and single-tensor
 paths; the stepper (lesson 08). Ratios: slowai fused / torch fused, slowai fused / bound, slowai foreach / torch foreach.
 
 By default everything runs on one CPU thread, then on two. On a small shared machine (two cores, other jobs running)

@@ -78,8 +78,8 @@ class Adam(BaseOptimizer):
     g^2$, $p \leftarrow p - \eta\, \hat m / (\sqrt{\hat v} + \epsilon)$ with bias-corrected $\hat m$, $\hat v$.
     `weight_decay` is L2, or decoupled ($p \leftarrow (1-\eta\lambda) p$ first) with `decoupled_weight_decay`; `amsgrad`
     divides by the running maximum of $\hat v$. Complex params are updated as pairs of reals, as in torch. `fused`
-    (default: where available) steps with lesson 18's compiled kernel; `state_dtype=torch.bfloat16` keeps the moments in
-    bfloat16 with stochastic rounding (fused kernel only; lesson 18)."""
+    (default: where available) steps with lesson 20's compiled kernel; `state_dtype=torch.bfloat16` keeps the moments in
+    bfloat16 with stochastic rounding (fused kernel only; lesson 20)."""
     hypers, complex_as_real = ADAM_HYPERS, True
 
     def __init__(
@@ -116,11 +116,11 @@ class Adam(BaseOptimizer):
         if super().use_fused(group, params, grads): return True
         if group.get('state_dtype') == torch.bfloat16:
             raise RuntimeError("state_dtype=torch.bfloat16 needs slowai's fused kernel, which cannot step these params "
-                               "(it takes contiguous float32 CPU tensors and a C++ compiler; see lesson 18)")
+                               "(it takes contiguous float32 CPU tensors and a C++ compiler; see lesson 20)")
         return False
 
     def update_fused(self, group, params, grads, states):
-        from slowai.fused import adam_fused  # lesson 18
+        from slowai.fused import adam_fused  # lesson 20
         adam_fused(group, params, grads, states)
 
     def __setstate__(self, state):

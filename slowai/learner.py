@@ -252,7 +252,7 @@ class EpochSchedulerCB(SchedulerCB):
 CHECKPOINT_KEYS = ('model', 'epoch', 'rng', 'cbs')  # what `Learner.save` always writes
 
 def _class_name(o) -> str:
-    "The class of optimiser `o`, or of the one a sharding wrapper (lesson 17a) steps, as `module.Class`."
+    "The class of optimiser `o`, or of the one a sharding wrapper (lesson 21) steps, as `module.Class`."
     o = getattr(o, 'inner', o)
     return f'{type(o).__module__}.{type(o).__qualname__}'
 def _one_line(e: Exception) -> str: return ' '.join(str(e).split())
@@ -365,7 +365,7 @@ class Learner:
             for cb in cbs: self.cbs.remove(cb)
 
     def model_state(self) -> dict:
-        """The model's state dict as one process saves it (lesson 17a's `DistributedCB` replaces this for wrapped or
+        """The model's state dict as one process saves it (lesson 21's `DistributedCB` replaces this for wrapped or
         sharded models)."""
         return self.model.state_dict()
 

@@ -20,7 +20,7 @@ def check_nesterov(group: dict):
 class Momentum(BaseOptimizer):
     r"""SGD with momentum, exactly as `torch.optim.SGD`: $b \leftarrow \mu b + (1-\tau)g$ (with $b = g$ on the first
     step), then $p \leftarrow p - \eta b$, or $p \leftarrow p - \eta\,(g + \mu b)$ with `nesterov`. `weight_decay`
-    $\lambda$ is L2: $g \leftarrow g + \lambda p$ first. `fused` as in `SGD` (lesson 18)."""
+    $\lambda$ is L2: $g \leftarrow g + \lambda p$ first. `fused` as in `SGD` (lesson 20)."""
     hypers = dict(lr=NONNEG, momentum=UNIT, dampening=UNIT, weight_decay=NONNEG)
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, dampening: float = 0., nesterov: bool = False,
                  weight_decay: float = 0., maximize: bool = False, foreach: bool = None, fused: bool = None):
@@ -29,7 +29,7 @@ class Momentum(BaseOptimizer):
         super().__init__(params, defaults)
 
     def update_fused(self, group, params, grads, states):
-        from slowai.fused import sgd_fused  # lesson 18
+        from slowai.fused import sgd_fused  # lesson 20
         sgd_fused(group, params, grads, states, group['momentum'], group['dampening'], group['nesterov'])
 
     def check_group(self, group):

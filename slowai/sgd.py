@@ -132,18 +132,18 @@ class BaseOptimizer(Optimizer):
         raise NotImplementedError
 
     def update_fused(self, group: dict, params: list, grads: list, states: list):
-        """The same update in one compiled kernel call for the whole group (lesson 18); `grads` are not negated, the
+        """The same update in one compiled kernel call for the whole group (lesson 20); `grads` are not negated, the
         kernel obeys `maximize`."""
         raise NotImplementedError
 
     def use_fused(self, group: dict, params: list, grads: list) -> bool:
         """Whether `group` steps with `update_fused`: asked for (`fused=True`, or `None` with `foreach=None`),
-        written for this class, and available for these tensors (lesson 18; falls back to foreach with one warning
+        written for this class, and available for these tensors (lesson 20; falls back to foreach with one warning
         where it cannot be built)."""
         fused = group.get('fused', False)
         if fused is False or (fused is None and group.get('foreach') is not None): return False  # foreach asked for
         if type(self).update_fused is BaseOptimizer.update_fused: return False
-        from slowai.fused import fused_ready  # lesson 18; compiles the kernels on first use, never at import
+        from slowai.fused import fused_ready  # lesson 20; compiles the kernels on first use, never at import
         return fused_ready(params, grads)
 
     def _update(self, group: dict, params: list, grads: list, states: list):
@@ -186,7 +186,7 @@ class SGD(BaseOptimizer):
     decay, $p \leftarrow (1-\eta\lambda)\,p - \eta\,g$.
 
     `lr` is $\eta$, `weight_decay` is $\lambda$; `maximize` climbs the objective instead; `foreach=False` uses the
-    one-tensor-at-a-time loop; `fused` (default: where available) the compiled kernel of lesson 18. Unlike
+    one-tensor-at-a-time loop; `fused` (default: where available) the compiled kernel of lesson 20. Unlike
     `torch.optim.SGD` it has no momentum (that is lesson 05's `Momentum`), so torch's SGD cannot load its state dict
     (torch's needs a `momentum` key); the other way round works."""
     hypers = dict(lr=NONNEG, weight_decay=NONNEG)
@@ -197,7 +197,7 @@ class SGD(BaseOptimizer):
         super().__init__(params, defaults)
 
     def update_fused(self, group, params, grads, states):
-        from slowai.fused import sgd_fused  # lesson 18
+        from slowai.fused import sgd_fused  # lesson 20
         sgd_fused(group, params, grads, states)
 
     def update_single(self, group, params, grads, states):

@@ -1,4 +1,4 @@
-// slowai's fused optimiser steps for float32 params on the CPU (lesson 18, `slowai.fused`).
+// slowai's fused optimiser steps for float32 params on the CPU (lesson 20, `slowai.fused`).
 //
 // One call updates every tensor of a param group: the elements of all the tensors are cut into cache lines (16 floats)
 // and shared among torch's intra-op threads (at::parallel_for, so torch.set_num_threads governs them); each element is
