@@ -41,7 +41,12 @@ def _foreach_decay_and_moments(group: dict, params: list, grads: list, states: l
     torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - b2)
     return steps, exp_avgs, exp_avg_sqs
 
-def adam_single(group: dict, params: list, grads: list, states: list):
+def adam_single(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     "Adam (or AdamW, with the group's `decoupled_weight_decay`) on `params`, one tensor at a time."
     lr, (b1, b2), eps = as_float(group['lr']), map(as_float, group['betas']), group['eps']
     for p, g, state in zip(params, grads, states):
@@ -51,7 +56,12 @@ def adam_single(group: dict, params: list, grads: list, states: list):
         denom = (v.sqrt() / (1 - b2**t)**0.5).add_(eps)
         p.addcdiv_(state['exp_avg'], denom, value=-lr / (1 - b1**t))
 
-def adam_foreach(group: dict, params: list, grads: list, states: list):
+def adam_foreach(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     "The same update as `adam_single`, with `torch._foreach_*` ops on the whole lists."
     lr, (b1, b2), eps = as_float(group['lr']), map(as_float, group['betas']), group['eps']
     steps, exp_avgs, exp_avg_sqs = _foreach_decay_and_moments(group, params, grads, states)
@@ -63,7 +73,11 @@ def adam_foreach(group: dict, params: list, grads: list, states: list):
     torch._foreach_add_(denom, eps)
     torch._foreach_addcdiv_(params, exp_avgs, denom, [-lr / (1 - b1**t) for t in steps])
 
-def adam_state(p: torch.Tensor, amsgrad: bool = False, dtype: torch.dtype = None) -> dict:
+def adam_state(
+    p: torch.Tensor,  # the param; the moments take its shape, device and memory format
+    amsgrad: bool = False,  # also a running maximum of the second moment, `max_exp_avg_sq`
+    dtype: torch.dtype | None = None,  # the moments' dtype; `None`: the param's
+) -> dict:  # `step` (a float tensor), `exp_avg`, `exp_avg_sq` (and `max_exp_avg_sq`)
     """The state of a param before its first Adam step: a zero step count and zero moments (and their running maximum
     with `amsgrad`), in `dtype` (default: the param's)."""
     zeros = lambda: torch.zeros_like(p, dtype=dtype, memory_format=torch.preserve_format)
@@ -84,17 +98,17 @@ class Adam(BaseOptimizer):
 
     def __init__(
         self,
-        params,
-        lr: float = 1e-3,
-        betas: tuple = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        amsgrad: bool = False,
-        decoupled_weight_decay: bool = False,
-        maximize: bool = False,
-        foreach: bool = None,
-        fused: bool = None,
-        state_dtype: torch.dtype = None,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 1e-3,  # the learning rate, >= 0 (a number or a one-element tensor)
+        betas: tuple = (0.9, 0.999),  # decays of the averages of the gradient and of its square, each in [0, 1)
+        eps: float = 1e-8,  # >= 0, added to the root of the second moment to keep the step finite
+        weight_decay: float = 0.0,  # >= 0: L2, or decoupled with `decoupled_weight_decay`
+        amsgrad: bool = False,  # divide by the running maximum of the second moment (never a smaller step size)
+        decoupled_weight_decay: bool = False,  # AdamW's decay: shrink the params by `1 - lr * weight_decay` first
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
+        state_dtype: torch.dtype | None = None,  # `torch.bfloat16`: moments in bf16 (fused kernel only); `None`: fp32
     ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach, fused=fused,
@@ -138,16 +152,16 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params,
-        lr: float = 1e-3,
-        betas: tuple = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
-        amsgrad: bool = False,
-        maximize: bool = False,
-        foreach: bool = None,
-        fused: bool = None,
-        state_dtype: torch.dtype = None,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 1e-3,  # the learning rate, >= 0 (a number or a one-element tensor)
+        betas: tuple = (0.9, 0.999),  # decays of the averages of the gradient and of its square, each in [0, 1)
+        eps: float = 1e-8,  # >= 0, added to the root of the second moment to keep the step finite
+        weight_decay: float = 1e-2,  # >= 0: decoupled, the params shrink by `1 - lr * weight_decay`
+        amsgrad: bool = False,  # divide by the running maximum of the second moment (never a smaller step size)
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
+        state_dtype: torch.dtype | None = None,  # `torch.bfloat16`: moments in bf16 (fused kernel only); `None`: fp32
     ):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                          decoupled_weight_decay=True, maximize=maximize, foreach=foreach, fused=fused,

@@ -195,7 +195,10 @@ def _under_torchrun() -> bool:
     "Whether this process is one of several that `torchrun` (or any launcher setting `WORLD_SIZE`) started."
     return int(os.environ.get('WORLD_SIZE', '1')) > 1 and 'RANK' in os.environ
 
-def nproc_warning(nproc: int, cores: int = None) -> str:
+def nproc_warning(
+    nproc: int,  # processes asked for
+    cores: int | None = None,  # CPU cores; `None`: `os.cpu_count()`
+) -> str:
     "The warning for more processes than CPU cores (they then share the cores, and each runs slower), or ''."
     cores = cores or os.cpu_count() or 1
     return (
@@ -205,7 +208,9 @@ def nproc_warning(nproc: int, cores: int = None) -> str:
     )
 
 
-def cmd_train(args) -> dict:
+def cmd_train(
+    args: argparse.Namespace,  # the parsed `slowai train` arguments
+) -> dict:
     """Run `slowai train`: data, model, optimiser and schedule by name, train, print the table; the last epoch's
     metrics. With `--nproc N`, the same run data-parallel in N processes (lesson 21); under `torchrun`, in the
     processes it started."""
@@ -220,7 +225,9 @@ def cmd_train(args) -> dict:
     except SignalException: raise Interrupted() from None
 
 # %% ../nbs/23_cli.ipynb #7592bd07
-def cmd_lr_find(args) -> dict:
+def cmd_lr_find(
+    args: argparse.Namespace,  # the parsed `slowai lr-find` arguments
+) -> dict:  # suggestion name -> learning rate
     "Run `slowai lr-find`: the LR range test for `--opt`; print the suggestions and save the plot; returns them."
     _check_output(args.plot, '--plot', plot=True)
     check_n_iter(args.iters)
@@ -235,7 +242,9 @@ def cmd_lr_find(args) -> dict:
     return res.suggestions
 
 # %% ../nbs/23_cli.ipynb #ba4e4132
-def cmd_bench(args) -> list:
+def cmd_bench(
+    args: argparse.Namespace,  # the parsed `slowai bench` arguments
+) -> list:
     "Run `slowai bench`: the league table, printed sorted (and the heat map saved with `--plot`); returns the summary."
     _check_output(args.csv, '--csv')
     if Path(args.csv).exists() and not (args.resume or args.force):
@@ -290,7 +299,9 @@ def _ctrl_c_raises_interrupted():
 
 def _one_line(e: BaseException) -> str: return ' '.join(str(e).split())
 
-def main(argv: list = None) -> int:
+def main(
+    argv: list | None = None,  # the arguments after `slowai`; `None`: `sys.argv[1:]`
+) -> int:  # the exit status
     "Entry point of the `slowai` console script: the exit status (1 for an error, 130 for Ctrl-C), never a traceback."
     args = build_parser().parse_args(argv)
     name = f'slowai {args.command}'

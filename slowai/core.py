@@ -33,7 +33,9 @@ def _check_device(device) -> torch.device:
         raise ValueError(f"device={str(dev)!r} was asked for but MPS is not available here; use 'cpu' or leave it out")
     return dev
 
-def default_device(device: str = None) -> torch.device:
+def default_device(
+    device: str | torch.device | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None` picks the best available
+) -> torch.device:  # the checked device
     "The device to train on: `device` if given (checked to exist), else cuda, then mps, then cpu."
     if device is not None: return _check_device(device)
     if torch.cuda.is_available(): return torch.device('cuda')
@@ -42,7 +44,10 @@ def default_device(device: str = None) -> torch.device:
 
 
 # %% ../nbs/00_core.ipynb #ffe61012
-def set_seed(seed: int, deterministic: bool = False):
+def set_seed(
+    seed: int,  # the seed (NumPy gets it modulo 2**32)
+    deterministic: bool = False,  # also make cuDNN use deterministic kernels (slower)
+):
     """Seed `random`, `numpy` and `torch` (CPU and every GPU); `deterministic` also makes cuDNN pick deterministic
     kernels."""
     random.seed(seed)
@@ -52,7 +57,7 @@ def set_seed(seed: int, deterministic: bool = False):
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
 # %% ../nbs/00_core.ipynb #a20946fb
-def get_rng_state() -> dict:
+def get_rng_state() -> dict:  # generator states under 'torch', 'numpy', 'python' (and 'cuda')
     """The current state of Python's, NumPy's and torch's random number generators (and every GPU's), for
     `set_rng_state`."""
     state = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate()}
@@ -60,7 +65,9 @@ def get_rng_state() -> dict:
     return state
 
 # %% ../nbs/00_core.ipynb #446b6c93
-def set_rng_state(state: dict):
+def set_rng_state(
+    state: dict,  # as returned by `get_rng_state`
+):
     "Restore the random number generators to `state`, as returned by `get_rng_state`."
     torch.set_rng_state(state['torch']); np.random.set_state(state['numpy']); random.setstate(state['python'])
     if 'cuda' in state and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])

@@ -10,6 +10,7 @@ __all__ = ['IDX_MAGIC', 'FASHION_CLASSES', 'IDX_FILES', 'ENV_VAR', 'HUB_NAME', '
 # %% ../nbs/01_data.ipynb #ab7bf403
 import gzip, os, struct, zlib
 from pathlib import Path
+from typing import Callable
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
@@ -18,7 +19,9 @@ from .core import default_device
 # %% ../nbs/01_data.ipynb #581dc501
 IDX_MAGIC = {2051: 3, 2049: 1}  # magic number -> number of dimensions (images: n,rows,cols; labels: n)
 
-def read_idx(fname) -> torch.Tensor:
+def read_idx(
+    fname: str | Path,  # an IDX file of unsigned bytes, gzipped if its name ends in `.gz`
+) -> torch.Tensor:  # uint8, shaped as the header says: (n, rows, cols) for images, (n,) for labels
     "Read a (gzipped) IDX file of bytes into a uint8 tensor, checking compression, magic number, header and length."
     fname = Path(fname)
     if not fname.is_file(): raise FileNotFoundError(f"Fashion-MNIST file not found: {fname}")
@@ -64,7 +67,9 @@ IDX_FILES = {'x_train': 'train-images-idx3-ubyte.gz', 'y_train': 'train-labels-i
 ENV_VAR = 'SLOWAI_FASHION_MNIST'
 HUB_NAME = 'zalando-datasets/fashion_mnist'
 
-def load_idx_folder(path) -> dict:
+def load_idx_folder(
+    path: str | Path,  # a folder holding the four files of `IDX_FILES` (`~` expanded)
+) -> dict:  # uint8 images `x_train`, `x_test` (n, 28, 28) and int64 labels `y_train`, `y_test`
     "Load the four Fashion-MNIST IDX `.gz` files from the folder `path`."
     path = Path(path).expanduser()
     if not path.is_dir(): raise FileNotFoundError(f"Fashion-MNIST folder not found: {path}")
@@ -81,7 +86,9 @@ def load_idx_folder(path) -> dict:
     return d
 
 # %% ../nbs/01_data.ipynb #66667b17
-def hub_to_tensors(dsd) -> dict:
+def hub_to_tensors(
+    dsd,  # a `datasets.DatasetDict` with `train` and `test` splits
+) -> dict:  # uint8 images `x_train`, `x_test` and int64 labels `y_train`, `y_test`
     "Convert a Hugging Face `DatasetDict` with `image` and `label` columns into the four tensors."
     out = {}
     for split in ('train', 'test'):
@@ -91,7 +98,9 @@ def hub_to_tensors(dsd) -> dict:
     return out
 
 # %% ../nbs/01_data.ipynb #08d3999a
-def load_fashion_mnist(path: str = None) -> dict:
+def load_fashion_mnist(
+    path: str | None = None,  # a folder of the four IDX `.gz` files; `None`: `$SLOWAI_FASHION_MNIST`, else the hub
+) -> dict:  # uint8 images `x_train`, `x_test` (n, 28, 28) and int64 labels `y_train`, `y_test`
     """Fashion-MNIST as uint8 images and int64 labels: from the IDX folder `path`, else `$SLOWAI_FASHION_MNIST`, else
     the HF hub."""
     path = path or os.environ.get(ENV_VAR)
@@ -106,8 +115,14 @@ def load_fashion_mnist(path: str = None) -> dict:
 
 # %% ../nbs/01_data.ipynb #c63866a7
 def show_images(
-    x, y: torch.Tensor = None, n=16, ncols=8, classes=FASHION_CLASSES, figsize: tuple = None, preds: torch.Tensor = None
-):
+    x: torch.Tensor,  # images, (N, H, W) or (N, 1, H, W), any dtype `imshow` takes
+    y: torch.Tensor | None = None,  # class indices for the titles; `None`: no titles
+    n: int = 16,  # how many of the first images to show
+    ncols: int = 8,  # images per row
+    classes: list = FASHION_CLASSES,  # class names, indexed by `y` and `preds`
+    figsize: tuple | None = None,  # (width, height) in inches; `None`: 1.3 x 1.5 inches per image
+    preds: torch.Tensor | None = None,  # predicted class indices, shown in brackets under the true class
+):  # the matplotlib figure
     """Show the first `n` images of `x` (N,H,W or N,1,H,W) in a grid, titled with class names of `y` (and `preds`
     when given)."""
     import matplotlib.pyplot as plt
@@ -126,7 +141,11 @@ def show_images(
     return fig
 
 # %% ../nbs/01_data.ipynb #edd71a47
-def split_train_valid(n: int, n_valid: int = 10_000, seed: int = 42):
+def split_train_valid(
+    n: int,  # the number of items to split
+    n_valid: int = 10_000,  # how many go to valid; must be in (0, n)
+    seed: int = 42,  # seeds a private generator, so the global RNG is left alone
+) -> tuple:  # train indices, valid indices (int64 tensors)
     "Indices of a seeded random split of `range(n)` into train and valid."
     if not 0 < n_valid < n: raise ValueError(f"n_valid must be in (0, {n}), got {n_valid}")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
@@ -138,12 +157,12 @@ class DeviceLoader:
 
     def __init__(
         self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        bs: int = 1024,
-        shuffle: bool = False,
-        drop_last: bool = False,
-        batch_tfm=None,
+        x: torch.Tensor,  # the inputs, first dimension the items; batches come from this tensor's device
+        y: torch.Tensor,  # the targets, as many as `x`
+        bs: int = 1024,  # batch size (a positive integer)
+        shuffle: bool = False,  # draw a new random order every epoch (torch's global RNG)
+        drop_last: bool = False,  # leave out the last batch when it is smaller than `bs`
+        batch_tfm: Callable | None = None,  # applied to each batch of inputs (augmentation); `None`: none
     ):
         if len(x) != len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if bs < 1: raise ValueError(f"bs must be a positive integer, got {bs}")
@@ -162,7 +181,10 @@ class DeviceLoader:
     @property
     def device(self): return self.x.device
 
-    def to(self, device):
+    def to(
+        self,
+        device: str | torch.device,  # where to move the tensors
+    ):  # self
         "Move the held tensors to `device` (in place) and return self."
         self.x, self.y = self.x.to(device), self.y.to(device)
         return self
@@ -171,7 +193,13 @@ class DeviceLoader:
 class DataLoaders:
     "A train and a valid loader (and optionally a test loader), with the normalisation stats used."
 
-    def __init__(self, train, valid, test=None, stats=None):
+    def __init__(
+        self,
+        train: DeviceLoader,  # the training loader (its device and `bs` are the `DataLoaders`')
+        valid: DeviceLoader,  # the validation loader
+        test: DeviceLoader | None = None,  # the test loader, if one was asked for
+        stats: tuple | None = None,  # (mean, std) used to normalise the pixels
+    ):
         self.train, self.valid, self.test, self.stats = train, valid, test, stats
 
     @property
@@ -185,28 +213,33 @@ class DataLoaders:
         return f'DataLoaders({sizes}, bs={self.train.bs}, device={self.device})'
 
 # %% ../nbs/01_data.ipynb #dcde7dfb
-def normalise_stats(x: torch.Tensor):
+def normalise_stats(
+    x: torch.Tensor,  # uint8 pixels, 0-255
+) -> tuple:  # (mean, std) as floats
     "Mean and standard deviation of the pixels of `x` scaled to [0, 1]."
     x = x.float() / 255
     return x.mean().item(), x.std().item()
 
 # %% ../nbs/01_data.ipynb #e03a9df3
-def to_float_images(x: torch.Tensor, stats) -> torch.Tensor:
+def to_float_images(
+    x: torch.Tensor,  # uint8 images, (N, H, W)
+    stats: tuple,  # (mean, std) of pixels scaled to [0, 1], as `normalise_stats` returns
+) -> torch.Tensor:  # float32 images, (N, 1, H, W)
     "uint8 (N,H,W) images to normalised float (N,1,H,W)."
     mean, std = stats
     return ((x.float() / 255 - mean) / std)[:, None]
 
 # %% ../nbs/01_data.ipynb #6a17a335
 def get_dls(
-    bs: int = 1024,
-    path: str = None,
-    device: str = None,
-    subsample: int = None,
-    n_valid: int = 10_000,
-    seed: int = 42,
-    test: bool = False,
-    batch_tfm: callable = None,
-    data: dict = None,
+    bs: int = 1024,  # batch size
+    path: str | None = None,  # a folder of IDX files; `None`: `$SLOWAI_FASHION_MNIST`, else the hub
+    device: str | None = None,  # where the tensors live; `None`: cuda, then mps, then cpu
+    subsample: int | None = None,  # train on this many images (valid gets a fifth as many); `None`: all 50,000
+    n_valid: int = 10_000,  # images of the training set held out for validation
+    seed: int = 42,  # seeds the train/valid split
+    test: bool = False,  # also build a loader of the 10,000 test images
+    batch_tfm: Callable | None = None,  # applied to each training batch of inputs (augmentation)
+    data: dict | None = None,  # the four tensors, already loaded (skips `load_fashion_mnist`)
 ) -> DataLoaders:
     """Fashion-MNIST as device-resident loaders: a seeded train/valid split of the training set, stats from train,
     optional test."""
@@ -225,7 +258,11 @@ def get_dls(
 
 # %% ../nbs/01_data.ipynb #b8f9187d
 def hf_dataloader(
-    hf_ds, bs: int = 1024, shuffle: bool = False, stats=(0.286, 0.353), num_workers: int = 0
+    hf_ds,  # a Hugging Face dataset with `image` (PIL) and `label` columns
+    bs: int = 1024,  # batch size
+    shuffle: bool = False,  # reshuffle every epoch
+    stats: tuple = (0.286, 0.353),  # (mean, std) of pixels in [0, 1]; the default is Fashion-MNIST's
+    num_workers: int = 0,  # worker processes (0: load in the main process)
 ) -> DataLoader:
     """A `torch` `DataLoader` over a Hugging Face image dataset, converting each PIL image to a normalised tensor per
     item."""

@@ -12,8 +12,10 @@ __all__ = ['DIST_MODES', 'free_port', 'check_port', 'init_distributed', 'LaunchE
 import contextlib, copy, datetime, logging, os, shutil, signal, socket, tempfile, threading, time, uuid, warnings
 from collections import Counter
 from pathlib import Path
+from typing import Callable
 import torch
 import torch.distributed as dist
+from torch.distributed.device_mesh import DeviceMesh
 import torch.nn.functional as F
 from torch import nn
 from torch.optim import Optimizer
@@ -29,7 +31,10 @@ def free_port() -> int:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
 
-def check_port(port: int, host: str = '127.0.0.1'):
+def check_port(
+    port: int,  # the TCP port
+    host: str = '127.0.0.1',  # the address to try binding it on
+):
     """Raise a `ValueError` if `port` is already in use on `host` (the rendezvous would fail with a long traceback
     later)."""
     with socket.socket() as s:
@@ -39,7 +44,10 @@ def check_port(port: int, host: str = '127.0.0.1'):
             raise ValueError(f"port {port} is already in use: pass another one, or none to pick a free port") from None
 
 # %% ../nbs/21_distributed.ipynb #a668bbfa
-def init_distributed(backend: str = None, timeout: float = 300.) -> tuple:
+def init_distributed(
+    backend: str | None = None,  # 'gloo' or 'nccl'; `None`: nccl with CUDA, else gloo
+    timeout: float = 300.,  # seconds a collective may wait for the other ranks
+) -> tuple:  # `(rank, world_size)`
     """Join the process group the launcher describes (`RANK`, `WORLD_SIZE`, `MASTER_ADDR`...): gloo on CPU, NCCL on
     CUDA; returns `(rank, world_size)`."""
     if not dist.is_initialized():
@@ -100,7 +108,15 @@ def _launch_once(fn, args, kwargs, nproc: int, backend: str, port: int, timeout:
     finally: shutil.rmtree(error_dir, ignore_errors=True)
     return [results[r] for r in range(nproc)]
 
-def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, timeout: float = 300., **kwargs) -> list:
+def launch(
+    fn: Callable,  # the function each process runs; importable (defined in a module)
+    *args,  # positional arguments of `fn`
+    nproc: int = 2,  # processes (ranks) to start
+    backend: str | None = None,  # 'gloo' or 'nccl'; `None`: nccl with CUDA, else gloo
+    port: int | None = None,  # the rendezvous port; `None`: a free one
+    timeout: float = 300.,  # seconds a collective may wait for the other ranks
+    **kwargs,  # keyword arguments of `fn`
+) -> list:  # `fn`'s results, by rank
     """Run `fn(*args, **kwargs)` in `nproc` processes started by torch's launcher (the Python API of
     `torch.distributed.run`), each in the process group; returns the results by rank. `fn` must be importable
     (defined in a module). Without `port`, a free one is picked, and picked again if another program takes it
@@ -125,8 +141,14 @@ def launch(fn, *args, nproc: int = 2, backend: str = None, port: int = None, tim
 
 # %% ../nbs/21_distributed.ipynb #19efedd2
 def shard_batch_indices(
-    n: int, bs: int, rank: int, world: int, epoch: int = 0, seed: int = 0, shuffle: bool = True
-) -> list:
+    n: int,  # the number of items
+    bs: int,  # the global batch size
+    rank: int,  # this rank, in [0, world)
+    world: int,  # the number of ranks
+    epoch: int = 0,  # mixed into the shuffle's seed, so each epoch has its own order
+    seed: int = 0,  # seeds the shuffle (the same on every rank)
+    shuffle: bool = True,  # shuffle; `False`: items in order
+) -> list:  # `[(indices, global_size)]`, one pair per global batch
     """For each global batch of `bs` of a seeded shuffle of `range(n)` (the same on every rank), this rank's
     contiguous piece, with the global batch size: [(indices, global_size)]. Pieces differ by at most one element; a
     last batch smaller than `world` is dropped (a rank would get none)."""
@@ -150,14 +172,14 @@ class ShardedLoader:
 
     def __init__(
         self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        bs: int,
-        rank: int = 0,
-        world: int = 1,
-        shuffle: bool = False,
-        seed: int = 0,
-        batch_tfm=None,
+        x: torch.Tensor,  # all the inputs (every rank holds them), first dimension the items
+        y: torch.Tensor,  # all the targets
+        bs: int,  # the global batch size, split between the ranks
+        rank: int = 0,  # this rank, in [0, world)
+        world: int = 1,  # the number of ranks
+        shuffle: bool = False,  # a new order every epoch, the same on every rank
+        seed: int = 0,  # seeds the shuffle, with the epoch
+        batch_tfm: Callable | None = None,  # applied to each batch of inputs (augmentation); `None`: none
     ):
         if len(x) != len(y): raise ValueError(f"x and y must have the same length, got {len(x)} and {len(y)}")
         if not 0 <= rank < world: raise ValueError(f"rank must be in [0, {world}), got {rank}")
@@ -174,7 +196,13 @@ class ShardedLoader:
         self.epoch, self.weight = 0, 1.
 
     @classmethod
-    def from_loader(cls, dl, rank: int, world: int, seed: int = 0):
+    def from_loader(
+        cls,
+        dl,  # a `DeviceLoader`
+        rank: int,  # this rank, in [0, world)
+        world: int,  # the number of ranks
+        seed: int = 0,  # seeds the shuffle, with the epoch
+    ):
         "Shard a `DeviceLoader` (same tensors, batch size, shuffling and transform)."
         return cls(dl.x, dl.y, dl.bs, rank, world, dl.shuffle, seed, dl.batch_tfm)
 
@@ -195,7 +223,9 @@ class ShardedLoader:
             yield (self.batch_tfm(xb) if self.batch_tfm else xb), self.y[idx]
 
 # %% ../nbs/21_distributed.ipynb #8168358a
-def average_gradients(model: nn.Module):
+def average_gradients(
+    model: nn.Module,  # the model, the same on every rank; its gradients are averaged in place
+):
     """All-reduce every gradient of `model` and divide by the number of ranks: the mean gradient of the global batch
     (each rank's loss already scaled by its `weight`)."""
     world = dist.get_world_size()
@@ -205,7 +235,9 @@ def average_gradients(model: nn.Module):
             p.grad.div_(world)
 
 # %% ../nbs/21_distributed.ipynb #11881963
-def full_params(model: nn.Module) -> list:
+def full_params(
+    model: nn.Module,  # the model, possibly sharded with FSDP2
+) -> list:
     """The model's params as whole local tensors, gathered from their shards when they are DTensors (every rank must
     call it)."""
     return [
@@ -214,7 +246,9 @@ def full_params(model: nn.Module) -> list:
     ]
 
 # %% ../nbs/21_distributed.ipynb #4f728730
-def state_bytes(opt) -> int:
+def state_bytes(
+    opt: Optimizer,  # an optimiser, or a sharding wrapper (`Zero1`, `DistributedMuon`)
+) -> int:
     "Bytes of tensor state this rank's optimiser keeps (the wrapped optimiser's, for ZeRO-1)."
     return sum(t.numel() * t.element_size() if not hasattr(t, 'to_local') else t.to_local().numel() * t.element_size()
                for st in opt.state.values() for t in st.values() if isinstance(t, torch.Tensor))
@@ -244,14 +278,14 @@ def _toy_data(n: int, seed: int):
     return torch.randn(n, 5, generator=g), torch.randn(n, 3, generator=g)
 
 def toy_run(
-    kind: str = 'single',
-    make_opt=None,
-    n_epochs: int = 2,
-    bs: int = 16,
-    n: int = 70,
-    seed: int = 0,
-    resume: dict = None,
-) -> dict:
+    kind: str = 'single',  # 'single', 'allreduce', 'ddp', 'zero1' or 'fsdp'
+    make_opt: Callable | None = None,  # builds the optimiser from param groups (required)
+    n_epochs: int = 2,  # epochs to train (counted from 0, also when resuming)
+    bs: int = 16,  # the global batch size
+    n: int = 70,  # items in the random regression set
+    seed: int = 0,  # seeds the data, the model and the shuffle
+    resume: dict | None = None,  # the result of an earlier run to continue from; `None`: start afresh
+) -> dict:  # params, opt, epoch, state_bytes, comm_bytes, comm_calls
     """Train lesson 04a's `toy_model` on a seeded random regression set with `make_opt(param_groups)`, alone
     ('single') or as this process's rank: 'allreduce' (gradients averaged by hand), 'ddp', 'zero1' (by hand,
     optimiser sharded), 'fsdp'; from the `resume` of an earlier run if given. Returns the params, the optimiser's
@@ -284,13 +318,20 @@ def toy_run(
                 state_bytes=state_bytes(opt), comm_bytes=dict(comm.bytes), comm_calls=dict(comm.calls))
 
 # %% ../nbs/21_distributed.ipynb #2237e426
-def toy_suite(kinds: list, makers: dict, **kwargs) -> dict:
+def toy_suite(
+    kinds: list,  # kinds of `toy_run`
+    makers: dict,  # name -> `make_opt`
+    **kwargs,  # passed on to `toy_run`
+) -> dict:  # (kind, name) -> result
     """`toy_run` for every kind and every optimiser in `makers` (name -> `make_opt`), in one launch: {(kind, name):
     result}."""
     return {(kind, name): toy_run(kind, make, **kwargs) for kind in kinds for name, make in makers.items()}
 
 # %% ../nbs/21_distributed.ipynb #9ec412ea
-def rebuild_optimizer(opt: Optimizer, groups: list) -> Optimizer:
+def rebuild_optimizer(
+    opt: Optimizer,  # the optimiser to copy (its state is not copied)
+    groups: list,  # the new param groups, each with all its hyper-parameters
+) -> Optimizer:
     """An optimiser of `opt`'s class, with its attributes and defaults, over `groups` (each carrying its
     hyper-parameters), built without calling the class's constructor."""
     new = type(opt).__new__(type(opt))
@@ -315,7 +356,10 @@ class _Sharded:
     def param_groups(self) -> list: return self.inner.param_groups
     @property
     def state(self): return self.inner.state
-    def zero_grad(self, set_to_none: bool = True):
+    def zero_grad(
+        self,
+        set_to_none: bool = True,  # drop the gradients; `False`: fill them with zeros
+    ):
         for params in self.model_groups:
             for p in params:
                 if set_to_none: p.grad = None
@@ -326,7 +370,10 @@ class Zero1(_Sharded):
     (by elements, splitting tensors where needed) of every param group and updates only that slice; the slices are
     then all-gathered into the params. Gradients must already be averaged across ranks (DDP, or `average_gradients`);
     a param without a gradient counts as a zero gradient."""
-    def __init__(self, opt: Optimizer):
+    def __init__(
+        self,
+        opt: Optimizer,  # an element-wise optimiser over the whole model, built alike on every rank (not Muon)
+    ):
         if any(g.get('use_muon') for g in opt.param_groups):
             raise ValueError(
                 "Muon orthogonalises whole matrices, which slices by element would break: use DistributedMuon for it"
@@ -363,7 +410,10 @@ class Zero1(_Sharded):
             )
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(
+        self,
+        closure: Callable | None = None,  # re-evaluates the model and returns the loss
+    ):
         "Update this rank's slices from the (averaged) gradients, then all-gather the slices into every rank's params."
         loss = None
         if closure is not None:
@@ -407,7 +457,10 @@ class Zero1(_Sharded):
             index += len(params)
         return {'state': state, 'param_groups': groups}
 
-    def load_state_dict(self, sd: dict):
+    def load_state_dict(
+        self,
+        sd: dict,  # the state dict of the unsharded optimiser
+    ):
         """Load the state dict of an unsharded optimiser (from `state_dict`, or from a single-process run): each rank
         keeps its slice."""
         state, groups = {}, []
@@ -427,7 +480,10 @@ class Zero1(_Sharded):
 def _copy(v): return v.clone() if isinstance(v, torch.Tensor) else v
 
 # %% ../nbs/21_distributed.ipynb #4765fc21
-def assign_by_size(sizes: list, world: int) -> list:
+def assign_by_size(
+    sizes: list,  # each item's size (elements)
+    world: int,  # the number of ranks
+) -> list:  # the owning rank of each item
     "The rank that owns each item: largest items first, each to the rank with the fewest elements so far."
     load, owner = [0] * world, [0] * len(sizes)
     for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
@@ -441,7 +497,10 @@ class DistributedMuon(_Sharded):
     size), which keeps its momentum, orthogonalises it and steps it; the owners then broadcast the new matrices. The
     small AdamW groups (`use_muon=False`) are stepped on every rank alike. Gradients must already be averaged across
     ranks."""
-    def __init__(self, opt: Optimizer):
+    def __init__(
+        self,
+        opt: Optimizer,  # a `Muon` over the whole model, built alike on every rank
+    ):
         self.rank, self.world = dist.get_rank(), dist.get_world_size()
         self.model_groups = [g['params'] for g in opt.param_groups]
         matrices = [p for g in opt.param_groups if g.get('use_muon') for p in g['params']]
@@ -456,7 +515,10 @@ class DistributedMuon(_Sharded):
         self.inner = rebuild_optimizer(opt, groups)
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(
+        self,
+        closure: Callable | None = None,  # re-evaluates the model and returns the loss
+    ):
         "Step the matrices this rank owns (and the AdamW groups), then broadcast every matrix from its owner."
         loss = self.inner.step(closure)
         for p, owner in self.owner.items(): dist.broadcast(p.data, src=owner)
@@ -483,7 +545,10 @@ class DistributedMuon(_Sharded):
             index += len(params)
         return {'state': state, 'param_groups': groups}
 
-    def load_state_dict(self, sd: dict):
+    def load_state_dict(
+        self,
+        sd: dict,  # the state dict of the unsharded optimiser
+    ):
         "Load the state dict of an unsharded Muon: each rank keeps the state of the params it steps."
         state, groups, index = {}, [], 0
         for params, g in zip(self.model_groups, sd['param_groups']):
@@ -496,12 +561,17 @@ class DistributedMuon(_Sharded):
         self.inner.load_state_dict({'state': state, 'param_groups': groups})
 
 # %% ../nbs/21_distributed.ipynb #114a9ba2
-def shard_optimizer(opt: Optimizer):
+def shard_optimizer(
+    opt: Optimizer,  # the optimiser over the whole model, built alike on every rank
+):
     "ZeRO-1 for `opt`: `DistributedMuon` for a Muon, `Zero1` for any element-wise optimiser."
     return DistributedMuon(opt) if any(g.get('use_muon') for g in opt.param_groups) else Zero1(opt)
 
 # %% ../nbs/21_distributed.ipynb #51da5847
-def fsdp_shard(model: nn.Module, mesh=None) -> nn.Module:
+def fsdp_shard(
+    model: nn.Module,  # the model, sharded in place
+    mesh: DeviceMesh | None = None,  # the ranks to shard over; `None`: every rank of the default process group
+) -> nn.Module:
     """FSDP2 (`torch.distributed.fsdp.fully_shard`) on every child module that holds parameters, then on the root:
     each rank keeps a shard of every param (a DTensor) and gathers the whole layer only while it runs."""
     from torch.distributed.fsdp import fully_shard
@@ -514,7 +584,10 @@ def fsdp_shard(model: nn.Module, mesh=None) -> nn.Module:
     return fully_shard(model, mesh=mesh)
 
 # %% ../nbs/21_distributed.ipynb #3467e874
-def cost_of(mode: str, bs: int = 64) -> dict:
+def cost_of(
+    mode: str,  # 'single', 'ddp', 'zero1', 'zero_torch' or 'fsdp'
+    bs: int = 64,  # the global batch size
+) -> dict:
     """This rank's optimiser-state bytes and the collectives of one training step (the second: the state exists by
     then) of the lesson CNN with AdamW on random images, data-parallel by `mode`: 'single', 'ddp', 'zero1' (DDP and
     `Zero1`), 'zero_torch' (DDP and torch's `ZeroRedundancyOptimizer`) or 'fsdp'."""
@@ -540,7 +613,10 @@ def cost_of(mode: str, bs: int = 64) -> dict:
     )
 
 # %% ../nbs/21_distributed.ipynb #b291650a
-def costs_suite(modes=('ddp', 'zero1', 'zero_torch', 'fsdp'), bs: int = 64) -> dict:
+def costs_suite(
+    modes: tuple = ('ddp', 'zero1', 'zero_torch', 'fsdp'),  # modes of `cost_of`
+    bs: int = 64,  # the global batch size
+) -> dict:  # mode -> `cost_of(mode, bs)`
     "`cost_of` for every mode in `modes`, in one launch."
     return {mode: cost_of(mode, bs) for mode in modes}
 
@@ -577,7 +653,11 @@ class DistributedCB(Callback):
     optimiser; 'fsdp': FSDP2), metrics are summed over ranks, only rank 0 prints and writes files, and checkpoints
     hold the unsharded state, so they resume with any number of processes."""
     order = -9  # right after DeviceCB has put the model on its device
-    def __init__(self, mode: str = 'ddp', seed: int = 0):
+    def __init__(
+        self,
+        mode: str = 'ddp',  # 'ddp', 'zero1' or 'fsdp' (one of `DIST_MODES`)
+        seed: int = 0,  # seeds the shared shuffle of the sharded loaders
+    ):
         if mode not in DIST_MODES: raise ValueError(f"mode must be one of {', '.join(DIST_MODES)}, got {mode!r}")
         self.mode, self.seed, self.weight_cb = mode, seed, _WeightLossCB()
 
@@ -649,16 +729,16 @@ class DistributedCB(Callback):
 
 # %% ../nbs/21_distributed.ipynb #3a80795c
 def fit_distributed(
-    mode: str = 'ddp',
-    opt: str = 'adamw',
-    epochs: int = 1,
-    bs: int = 256,
-    subsample: int = None,
-    seed: int = 42,
-    save: str = None,
-    resume: str = None,
-    path: str = None,
-) -> list:
+    mode: str = 'ddp',  # 'single', or one of `DIST_MODES`
+    opt: str = 'adamw',  # an optimiser name, a key of `OPTIMIZERS`
+    epochs: int = 1,  # epochs to train
+    bs: int = 256,  # the global batch size
+    subsample: int | None = None,  # train on this many images; `None`: all
+    seed: int = 42,  # seeds everything (the same on every rank)
+    save: str | None = None,  # a checkpoint file written after every epoch; `None`: none
+    resume: str | None = None,  # a checkpoint to continue from
+    path: str | None = None,  # the Fashion-MNIST folder (see `get_dls`)
+) -> list:  # the Learner's history, a dict per epoch
     """Train the lesson CNN on Fashion-MNIST with optimiser `opt` (by its name in `slowai.registry`) for `epochs`,
     data-parallel by `mode` ('single': alone), saving a checkpoint after each epoch to `save` and resuming from
     `resume` if given; the per-epoch history."""
@@ -673,7 +753,10 @@ def fit_distributed(
     return learn.history
 
 # %% ../nbs/21_distributed.ipynb #e4d53f83
-def fit_suite(modes=DIST_MODES, **kwargs) -> dict:
+def fit_suite(
+    modes: tuple = DIST_MODES,  # modes of `fit_distributed`
+    **kwargs,  # passed on to `fit_distributed`
+) -> dict:  # mode -> history
     "`fit_distributed` in every mode of `modes`, in one launch."
     return {mode: fit_distributed(mode, **kwargs) for mode in modes}
 
@@ -699,7 +782,10 @@ def nan_demo() -> tuple:
     return learn.nan_stopped, learn.iter
 
 # %% ../nbs/21_distributed.ipynb #45a63bdb
-def fault_demo(failing_rank: int = 1, how: str = 'raise'):
+def fault_demo(
+    failing_rank: int = 1,  # the rank that fails
+    how: str = 'raise',  # 'raise' an exception, or 'exit' the process at once
+):
     """A worker that fails on purpose: rank `failing_rank` raises ('raise') or dies at once ('exit'), while the
     others wait for it in an all-reduce."""
     if dist.get_rank() == failing_rank:

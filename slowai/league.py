@@ -9,6 +9,7 @@ __all__ = ['CLASSIC', 'SCHEDULES', 'LEAGUE_HYPERS', 'CSV_FIELDS', 'CONFIG_FIELDS
 # %% ../nbs/19_league.ipynb #a48a04da
 import csv, hashlib, math, statistics, time
 from pathlib import Path
+from typing import Callable
 import numpy as np
 import torch
 from .core import default_device
@@ -22,7 +23,13 @@ SCHEDULES = ('const', 'cos', 'onecycle')  # the league's columns
 LEAGUE_HYPERS = {'sfadamw': dict(warmup_steps=0), 'muon': dict(weight_decay=0.1)}  # as the saved table was run
 
 # %% ../nbs/19_league.ipynb #9f0f7569
-def pick_lr(opt_name: str, dls, seed: int = 0, device: str = None, n_iter: int = 100) -> float:
+def pick_lr(
+    opt_name: str,  # an optimiser name, a key of `OPTIMIZERS`
+    dls,  # `DataLoaders`
+    seed: int = 0,  # seeds the fresh model
+    device: str | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    n_iter: int = 100,  # the most batches of the range test
+) -> float:
     "The `valley` suggestion of an LR range test of `opt_name` on a fresh lesson CNN seeded with `seed`."
     res = find_lr(opt_name, dls, seed, device, n_iter, **LEAGUE_HYPERS.get(opt_name, {}))
     lr = res.suggestions.get('valley')
@@ -30,8 +37,16 @@ def pick_lr(opt_name: str, dls, seed: int = 0, device: str = None, n_iter: int =
     return lr
 
 # %% ../nbs/19_league.ipynb #b8fba357
-def run_cell(opt_name: str, sched: str, seed: int, dls, n_epochs: int = 3, lr: float = None, device: str = None,
-             log: callable = None) -> dict:
+def run_cell(
+    opt_name: str,  # an optimiser name, a key of `OPTIMIZERS`
+    sched: str,  # a schedule name, one of `SCHED_NAMES`
+    seed: int,  # seeds the model, the range test and the shuffling
+    dls,  # `DataLoaders`
+    n_epochs: int = 3,  # epochs to train
+    lr: float | None = None,  # the learning rate; `None`: `pick_lr`'s
+    device: str | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    log: Callable | None = None,  # replaces `print` for the Learner's table (`lambda *a: None` silences it)
+) -> dict:  # one CSV row: opt, sched, seed, epochs, lr, valid_acc, valid_loss, diverged, time
     "Train the lesson CNN with `opt_name` and `sched` for `n_epochs` (lr from `pick_lr` unless given): final metrics."
     device = default_device(device)
     lr = pick_lr(opt_name, dls, seed, device) if lr is None else lr
@@ -49,7 +64,9 @@ CSV_FIELDS = ('opt', 'sched', 'seed', 'epochs', 'subsample', 'bs', 'lr_find_iter
               'lr', 'valid_acc', 'valid_loss', 'diverged', 'time')
 CONFIG_FIELDS = ('epochs', 'subsample', 'bs', 'lr_find_iters', 'device', 'data')  # all must agree within one file
 
-def data_id(dls) -> str:
+def data_id(
+    dls,  # `DataLoaders` with normalisation `stats`
+) -> str:  # 12 hex digits
     "A fingerprint of the training and validation data of `dls`: a hash of their labels and original pixels."
     h, (mean, std) = hashlib.sha1(), dls.stats
     for dl in (dls.train, dls.valid):
@@ -61,7 +78,9 @@ def _key(row) -> tuple: return (row['opt'], row['sched'], int(row['seed']))
 
 def _int_or_none(s): return None if s in (None, '', 'None') else int(s)
 
-def read_results(csv_path) -> list:
+def read_results(
+    csv_path: str | Path,  # a CSV file written by `run_league`
+) -> list:
     "Rows of a league CSV file (numbers parsed; settings an older file lacks are None), or [] if it does not exist."
     path = Path(csv_path)
     if not path.exists(): return []
@@ -72,7 +91,11 @@ def read_results(csv_path) -> list:
         r['diverged'], r['data'], r['device'] = r['diverged'] == 'True', r.get('data') or None, r.get('device') or None
     return rows
 
-def check_settings(rows, settings: dict, csv_path):
+def check_settings(
+    rows: list,  # rows already in the file, as `read_results` returns them
+    settings: dict,  # this run's values of some of `CONFIG_FIELDS`
+    csv_path: str | Path,  # the file, named in the message
+):
     "Refuse (ValueError) to mix with `rows` runs made with other `settings` (a dict of some of `CONFIG_FIELDS`)."
     for r in rows:
         diff = [f'{k} {r.get(k)} there, {v} now' for k, v in settings.items() if r.get(k) != v]
@@ -80,9 +103,21 @@ def check_settings(rows, settings: dict, csv_path):
                                   "resume only with the same settings, or write to another file")
 
 # %% ../nbs/19_league.ipynb #77e072b9
-def run_league(opts=CLASSIC, scheds=SCHEDULES, seeds=(0, 1, 2), n_epochs: int = 3, bs: int = 256, subsample: int = None,
-               path: str = None, device: str = None, csv_path='league.csv', resume: bool = False, force: bool = False,
-               progress: bool = True, lr_find_iters: int = 100) -> list:
+def run_league(
+    opts: tuple = CLASSIC,  # optimiser names (rows)
+    scheds: tuple = SCHEDULES,  # schedule names (columns)
+    seeds: tuple = (0, 1, 2),  # one run of each cell per seed
+    n_epochs: int = 3,  # epochs per run
+    bs: int = 256,  # batch size
+    subsample: int | None = None,  # train on this many images; `None`: all
+    path: str | None = None,  # the Fashion-MNIST folder (see `get_dls`)
+    device: str | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    csv_path: str | Path = 'league.csv',  # the results file, one row per run, written as each run ends
+    resume: bool = False,  # keep the file's runs and do only the missing ones (same settings required)
+    force: bool = False,  # overwrite an existing file
+    progress: bool = True,  # a progress bar over the runs
+    lr_find_iters: int = 100,  # batches of each range test
+) -> list:  # every row, the file's earlier ones included
     "Train every optimiser x schedule x seed, appending to `csv_path`; `resume` skips cells already there. All rows."
     for o in opts:
         if o not in OPT_NAMES: raise ValueError(f"unknown optimiser {o!r}; choose one of {', '.join(OPT_NAMES)}")
@@ -118,7 +153,9 @@ def run_league(opts=CLASSIC, scheds=SCHEDULES, seeds=(0, 1, 2), n_epochs: int = 
     return rows
 
 # %% ../nbs/19_league.ipynb #803f1237
-def summarise(rows) -> list:
+def summarise(
+    rows: list,  # league rows, as `run_league` or `read_results` returns them
+) -> list:  # dicts with opt, sched, n, acc_mean, acc_std, lr, time, diverged
     """One entry per (optimiser, schedule): mean and standard deviation of eval accuracy over seeds, mean lr and
     time; best first."""
     groups = {}
@@ -141,7 +178,9 @@ def summarise(rows) -> list:
     return sorted(out, key=lambda d: -d['acc_mean'])
 
 # %% ../nbs/19_league.ipynb #8d23f3c8
-def format_table(summary) -> str:
+def format_table(
+    summary: list,  # as `summarise` returns it
+) -> str:
     "The summary as a Markdown table (renders in notebooks and reads fine in a terminal)."
     lines = [
         '| rank | optimiser | schedule | eval acc (mean ± std) | seeds | lr (range test) | time/run (s) |',
@@ -156,7 +195,10 @@ def format_table(summary) -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/19_league.ipynb #c9539926
-def plot_league(summary, figsize: tuple = None):
+def plot_league(
+    summary: list,  # as `summarise` returns it
+    figsize: tuple | None = None,  # (width, height) in inches; `None`: sized to the table
+):  # the matplotlib figure
     "Heat map of mean eval accuracy, optimisers down, schedules across, annotated with mean ± std."
     import matplotlib.pyplot as plt
 

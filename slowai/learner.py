@@ -12,6 +12,7 @@ __all__ = ['HYPER_ALIASES', 'CHECKPOINT_KEYS', 'CancelFitException', 'CancelEpoc
 import time
 from functools import partial
 from pathlib import Path
+from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -32,11 +33,16 @@ class CancelBatchException(Exception):
 # %% ../nbs/02_learner.ipynb #8fef660d
 class Callback:
     """Base class for callbacks: define any of `before_/after_/cleanup_` + `fit|epoch|batch`, or
-    `after_predict|after_loss|after_backward|after_step`."""
+    `after_predict|after_loss|after_backward|after_step`; each such method takes the `Learner` as `learn`."""
     order = 0
+    def __init__(self): pass  # no arguments (subclasses add their own); shown as such in the docs
 
 # %% ../nbs/02_learner.ipynb #70f1bc04
-def run_cbs(cbs, method_nm: str, learn=None):
+def run_cbs(
+    cbs: list,  # callbacks; those without `method_nm` are skipped
+    method_nm: str,  # the hook to call, e.g. 'before_fit'
+    learn: Any = None,  # the `Learner`, passed to every hook
+):
     "Call `method_nm` on each callback in `cbs` that has it, in `order`."
     for cb in sorted(cbs, key=lambda c: c.order):
         method = getattr(cb, method_nm, None)
@@ -45,7 +51,10 @@ def run_cbs(cbs, method_nm: str, learn=None):
 # %% ../nbs/02_learner.ipynb #4d0a9c94
 class with_cbs:
     "Decorator running the `before_`, `after_` and `cleanup_` callbacks of stage `nm` around a Learner method."
-    def __init__(self, nm: str): self.nm = nm
+    def __init__(
+        self,
+        nm: str,  # the stage: 'fit', 'epoch' or 'batch' (its cancel exception is swallowed)
+    ): self.nm = nm
     def __call__(self, f):
         exc = {'fit': CancelFitException, 'epoch': CancelEpochException, 'batch': CancelBatchException}[self.nm]
         def _f(o, *args, **kwargs):
@@ -70,12 +79,18 @@ class TrainCB(Callback):
 class DeviceCB(Callback):
     "Put the model and every batch on `device` (default: cuda, then mps, then cpu)."
     order = -10
-    def __init__(self, device=None): self.device = default_device(device)
+    def __init__(
+        self,
+        device: str | torch.device | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    ): self.device = default_device(device)
     def before_fit(self, learn): learn.model.to(self.device)
     def before_batch(self, learn): learn.batch = tuple(t.to(self.device, non_blocking=True) for t in learn.batch)
 
 # %% ../nbs/02_learner.ipynb #ac79154c
-def accuracy(preds: torch.Tensor, targs: torch.Tensor) -> torch.Tensor:
+def accuracy(
+    preds: torch.Tensor,  # scores or logits, (N, n_classes)
+    targs: torch.Tensor,  # class indices, (N,)
+) -> torch.Tensor:  # a 0-d float tensor in [0, 1]
     "Fraction of rows of `preds` whose argmax equals `targs`."
     return (preds.argmax(dim=1) == targs).float().mean()
 
@@ -136,7 +151,10 @@ class ProgressCB(Callback):
 # %% ../nbs/02_learner.ipynb #98b9f70f
 HYPER_ALIASES = {'mom': (('momentum', None), ('betas', 0)), 'sqr_mom': (('betas', 1), ('alpha', None))}
 
-def get_hyper(pg: dict, name: str) -> float:
+def get_hyper(
+    pg: dict,  # an optimiser's param group
+    name: str,  # a key of `pg`, or an alias of `HYPER_ALIASES` ('mom', 'sqr_mom')
+) -> float:
     """Hyper-parameter `name` of param group `pg`; 'mom' reads `momentum` or `betas[0]`, 'sqr_mom' reads `betas[1]`
     or `alpha`."""
     for key, idx in HYPER_ALIASES.get(name, ((name, None),)):
@@ -151,7 +169,10 @@ def get_hyper(pg: dict, name: str) -> float:
 class RecorderCB(Callback):
     "Record the loss and the named hyper-parameters of param group 0 for every training batch; `plot` them."
     order = 50
-    def __init__(self, *names: str): self.names, self.recs = names, {}
+    def __init__(
+        self,
+        *names: str,  # hyper-parameters to record, keys of a param group or 'mom' / 'sqr_mom' (see `get_hyper`)
+    ): self.names, self.recs = names, {}
     def before_fit(self, learn): self.recs = {'loss': [], **{n: [] for n in self.names}}
     def before_batch(self, learn):
         if not learn.training: return
@@ -159,7 +180,10 @@ class RecorderCB(Callback):
         for n in self.names: self.recs[n].append(get_hyper(pg, n))  # the values this batch is trained with
     def after_loss(self, learn):
         if learn.training: self.recs['loss'].append(learn.loss.detach().float().item())
-    def plot(self, figsize: tuple = None):
+    def plot(
+        self,
+        figsize: tuple | None = None,  # (width, height) in inches; `None`: 4 x 3 per panel
+    ):  # the matplotlib figure
         "One panel per recorded quantity, against the training batch number."
         import matplotlib.pyplot as plt
         names = list(self.recs)
@@ -193,7 +217,10 @@ class MixedPrecisionCB(TrainCB):
     """Autocast forward and loss; bf16 on cuda when supported, else fp16 with grad scaling; no-op on cpu unless
     `dtype` given."""
     order = DeviceCB.order + 1
-    def __init__(self, dtype=None): self.dtype = dtype
+    def __init__(
+        self,
+        dtype: torch.dtype | None = None,  # autocast dtype; `None`: `cuda_amp_dtype()` on cuda, off elsewhere
+    ): self.dtype = dtype
     def before_fit(self, learn):
         dev = next(learn.model.parameters()).device.type
         self.device_type = dev
@@ -215,7 +242,10 @@ class MixedPrecisionCB(TrainCB):
         self.scaler.step(learn.opt)
         self.scaler.update()
     def state_dict(self): return {'scaler': self.scaler.state_dict()} if hasattr(self, 'scaler') else {}
-    def load_state_dict(self, sd):
+    def load_state_dict(
+        self,
+        sd: dict,  # as `state_dict` returned: the grad scaler's state under 'scaler'
+    ):
         self._scaler_state = sd.get('scaler')
         if hasattr(self, 'scaler') and self._scaler_state: self.scaler.load_state_dict(self._scaler_state)
 
@@ -223,7 +253,11 @@ class MixedPrecisionCB(TrainCB):
 class SchedulerCB(Callback):
     "Create `sched_func(learn.opt)` at the start of fit and step it every 'batch' or 'epoch'; checkpointable."
     order = 20
-    def __init__(self, sched_func, every: str = 'batch'):
+    def __init__(
+        self,
+        sched_func: Callable,  # called with the optimiser, returns a scheduler with `step` and `state_dict`
+        every: str = 'batch',  # step it after every training 'batch' or every training 'epoch'
+    ):
         if every not in ('batch', 'epoch'): raise ValueError(f"every must be 'batch' or 'epoch', got {every!r}")
         self.sched_func, self.every, self._state = sched_func, every, None
     def before_fit(self, learn):
@@ -234,19 +268,28 @@ class SchedulerCB(Callback):
     def after_epoch(self, learn):
         if self.every == 'epoch' and learn.training: self.sched.step()
     def state_dict(self): return self.sched.state_dict() if hasattr(self, 'sched') else {}
-    def load_state_dict(self, sd):
+    def load_state_dict(
+        self,
+        sd: dict,  # the scheduler's state dict (kept until the scheduler exists at the start of fit)
+    ):
         if hasattr(self, 'sched'): self.sched.load_state_dict(sd)
         else: self._state = sd
 
 # %% ../nbs/02_learner.ipynb #e41bd4dc
 class BatchSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training batch."
-    def __init__(self, sched_func): super().__init__(sched_func, 'batch')
+    def __init__(
+        self,
+        sched_func: Callable,  # called with the optimiser, e.g. `partial(OneCycleLR, max_lr=0.1, total_steps=n)`
+    ): super().__init__(sched_func, 'batch')
 
 # %% ../nbs/02_learner.ipynb #9d1cf124
 class EpochSchedulerCB(SchedulerCB):
     "Step a `torch.optim.lr_scheduler` after every training epoch."
-    def __init__(self, sched_func): super().__init__(sched_func, 'epoch')
+    def __init__(
+        self,
+        sched_func: Callable,  # called with the optimiser, e.g. `partial(StepLR, step_size=2)`
+    ): super().__init__(sched_func, 'epoch')
 
 # %% ../nbs/02_learner.ipynb #06b14698
 CHECKPOINT_KEYS = ('model', 'epoch', 'rng', 'cbs')  # what `Learner.save` always writes
@@ -257,7 +300,10 @@ def _class_name(o) -> str:
     return f'{type(o).__module__}.{type(o).__qualname__}'
 def _one_line(e: Exception) -> str: return ' '.join(str(e).split())
 
-def read_checkpoint(path, map_location=None) -> dict:
+def read_checkpoint(
+    path: str | Path,  # a file written by `Learner.save`
+    map_location: str | torch.device | None = None,  # as `torch.load`'s: where to put the tensors; `None`: as saved
+) -> dict:  # the keys of `CHECKPOINT_KEYS`, and 'opt', 'opt_class' when saved with the optimiser
     "The dict that `Learner.save` wrote to `path`; a ValueError naming the file if it is unreadable or not such a dict."
     try: state = torch.load(path, map_location=map_location, weights_only=False)
     except Exception as e:  # empty: EOFError; garbage: UnpicklingError; truncated: RuntimeError or OSError
@@ -275,7 +321,13 @@ class Learner:
     "Train `model` on `dls` with `loss_func` and `opt_func(params, lr=lr)`, driven by callbacks `cbs`."
 
     def __init__(
-        self, model: nn.Module, dls, loss_func=F.cross_entropy, lr: float = 0.1, cbs=None, opt_func=torch.optim.SGD
+        self,
+        model: nn.Module,  # the model to train
+        dls,  # `DataLoaders`, or anything with `train` and `valid` iterables of `(x, y)` batches
+        loss_func: Callable = F.cross_entropy,  # `loss_func(preds, y)`, a scalar tensor
+        lr: float = 0.1,  # the learning rate the optimiser is created with
+        cbs: list | None = None,  # callbacks for every fit (`fit(cbs=...)` adds more for one fit)
+        opt_func: Callable = torch.optim.SGD,  # `opt_func(params, lr=lr)` builds the optimiser (a `torch.optim` class)
     ):
         self.model, self.dls, self.loss_func, self.lr, self.opt_func = model, dls, loss_func, lr, opt_func
         self.cbs = list(cbs or [])
@@ -285,11 +337,17 @@ class Learner:
             True,
         )  # is_main: this process writes checkpoints (only rank 0 of a distributed run)
 
-    def log_row(self, cells):
+    def log_row(
+        self,
+        cells: list,  # the row's cells, each right-aligned in 10 characters
+    ):
         "Print one row of the metrics table (the progress bar replaces this to show an HTML table)."
         self.log('  '.join(f'{c:>10}' for c in cells))
 
-    def callback(self, method_nm: str): run_cbs(self.cbs, method_nm, self)
+    def callback(
+        self,
+        method_nm: str,  # the hook to run on every callback, e.g. 'after_loss'
+    ): run_cbs(self.cbs, method_nm, self)
 
     @property
     def trainer(self) -> TrainCB:
@@ -316,12 +374,18 @@ class Learner:
     def _one_epoch(self):
         for self.iter, self.batch in enumerate(self.dl): self._one_batch()
 
-    def opt_mode(self, training: bool):
+    def opt_mode(
+        self,
+        training: bool,  # `True`: `opt.train()`, `False`: `opt.eval()`
+    ):
         "Call `opt.train()` or `opt.eval()` if the optimiser has modes (schedule-free optimisers do)."
         switch = getattr(self.opt, 'train' if training else 'eval', None)
         if callable(switch): switch()
 
-    def one_epoch(self, training: bool):
+    def one_epoch(
+        self,
+        training: bool,  # `True`: a training pass over `dls.train`; `False`: an evaluation pass over `dls.valid`
+    ):
         "One pass over the train (with gradient steps) or valid loader, model and optimiser in the matching mode."
         self.model.train(training); self.opt_mode(training)
         self.training, self.dl = training, (self.dls.train if training else self.dls.valid)
@@ -343,12 +407,12 @@ class Learner:
 
     def fit(
         self,
-        n_epochs: int = 1,
-        train: bool = True,
-        valid: bool = True,
-        cbs: list = None,
-        lr: float = None,
-        resume: str = None,
+        n_epochs: int = 1,  # the total number of epochs (a resumed fit counts those already done)
+        train: bool = True,  # run the training pass of each epoch
+        valid: bool = True,  # run the validation pass of each epoch
+        cbs: list | None = None,  # extra callbacks for this fit only, removed when it ends
+        lr: float | None = None,  # set every param group's learning rate to this first; `None`: leave them
+        resume: str | Path | None = None,  # a checkpoint of `save` to continue from, after its epoch
     ):
         """Train for `n_epochs` epochs (continuing after the checkpoint `resume` if given), with extra callbacks
         `cbs` for this fit."""
@@ -369,15 +433,25 @@ class Learner:
         sharded models)."""
         return self.model.state_dict()
 
-    def load_model_state(self, sd: dict): self.model.load_state_dict(sd)
+    def load_model_state(
+        self,
+        sd: dict,  # as `model_state` returned
+    ): self.model.load_state_dict(sd)
 
     def opt_state(self) -> dict:
         "The optimiser's state dict as one process saves it (replaced, like `model_state`, for sharded optimisers)."
         return self.opt.state_dict()
 
-    def load_opt_state(self, sd: dict): self.opt.load_state_dict(sd)
+    def load_opt_state(
+        self,
+        sd: dict,  # as `opt_state` returned
+    ): self.opt.load_state_dict(sd)
 
-    def save(self, path, with_opt: bool = True):
+    def save(
+        self,
+        path: str | Path,  # the file to write (its folders are created)
+        with_opt: bool = True,  # also save the optimiser's state and class
+    ) -> Path:
         "Save a checkpoint: model, optimiser, callback states, epoch and RNG states (written by the main process only)."
         path = Path(path)
         state = {'model': self.model_state(), 'epoch': self.epoch, 'rng': get_rng_state(),
@@ -389,7 +463,12 @@ class Learner:
             torch.save(state, path)
         return path
 
-    def load(self, path, with_opt: bool = True, restore_rng: bool = True):
+    def load(
+        self,
+        path: str | Path,  # a checkpoint written by `save`
+        with_opt: bool = True,  # also load the optimiser's state (it must be the same optimiser class)
+        restore_rng: bool = True,  # put the random number generators back as they were when saved
+    ):  # self
         "Load a checkpoint written by `save` (model, and optimiser/callback/RNG states when present)."
         path = Path(path)
         if not path.is_file(): raise FileNotFoundError(f"checkpoint not found: {path}")
@@ -417,26 +496,30 @@ _default_trainer = TrainCB()
 class SaveCheckpointCB(Callback):
     "Save a checkpoint to `path` at the end of every `every`-th epoch (after validation)."
     order = 100
-    def __init__(self, path, every: int = 1): self.path, self.every = Path(path), every
+    def __init__(
+        self,
+        path: str | Path,  # the checkpoint file, overwritten each time
+        every: int = 1,  # save after every `every`-th epoch
+    ): self.path, self.every = Path(path), every
     def after_epoch(self, learn):
         if (learn.training and learn.do_valid) or (learn.epoch + 1) % self.every: return
         learn.save(self.path)
 
 # %% ../nbs/02_learner.ipynb #6c840376
 def train(
-    model: nn.Module,
-    dls,
-    lr: float = 0.1,
-    n_epochs: int = 3,
-    opt_func=torch.optim.SGD,
-    cbs: list = None,
-    loss_func=F.cross_entropy,
-    device: str = None,
-    mixed_precision: bool = True,
-    progress: bool = False,
-    seed: int = None,
-    compile: bool = False,
-) -> Learner:
+    model: nn.Module,  # the model to train
+    dls,  # `DataLoaders` (or anything with `train` and `valid` loaders)
+    lr: float = 0.1,  # the learning rate
+    n_epochs: int = 3,  # epochs to train
+    opt_func: Callable = torch.optim.SGD,  # `opt_func(params, lr=lr)` builds the optimiser
+    cbs: list | None = None,  # callbacks added to device, metrics, NaN guard (and mixed precision, progress)
+    loss_func: Callable = F.cross_entropy,  # `loss_func(preds, y)`, a scalar tensor
+    device: str | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    mixed_precision: bool = True,  # add `MixedPrecisionCB` (bf16 or fp16 on cuda, a no-op on cpu)
+    progress: bool = False,  # show fastprogress bars
+    seed: int | None = None,  # seed everything first with `set_seed`; `None`: don't
+    compile: bool = False,  # train `torch.compile(model)`
+) -> Learner:  # the trained Learner; `learn.history` holds the table
     """Train `model` on `dls` for `n_epochs` with `opt_func(params, lr=lr)`, printing a per-epoch table; returns the
     Learner."""
     if seed is not None:

@@ -8,7 +8,7 @@ __all__ = ['MIN_POINTS', 'SUGGEST_FUNCS', 'LRFinderCB', 'minimum', 'steepest', '
 
 # %% ../nbs/12_lr_finder.ipynb #22a56973
 import copy, math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import numpy as np
 from .core import get_rng_state, set_rng_state
 from .learner import Callback, CancelFitException, DeviceCB, TrainCB, Learner
@@ -21,7 +21,12 @@ class LRFinderCB(Callback):
     order = 20
 
     def __init__(
-        self, start_lr: float = 1e-7, end_lr: float = 10.0, n_iter: int = 100, stop_div: float = 4.0, beta: float = 0.9
+        self,
+        start_lr: float = 1e-7,  # the learning rate of the first batch (> 0)
+        end_lr: float = 10.0,  # the learning rate the test would reach at batch `n_iter` (> `start_lr`)
+        n_iter: int = 100,  # the most batches (>= 2)
+        stop_div: float = 4.0,  # stop once the smoothed loss exceeds this multiple of its best (> 1)
+        beta: float = 0.9,  # the smoothing of the loss, an exponential moving average with bias correction, in [0, 1)
     ):
         if not 0 < start_lr < end_lr:
             raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")
@@ -71,19 +76,29 @@ def _finite(lrs, losses):
     lrs, losses = zip(*pts)
     return np.array(lrs), np.array(losses)
 
-def minimum(lrs, losses) -> float:
+def minimum(
+    lrs: list,  # the learning rates tried
+    losses: list,  # the smoothed loss at each (non-finite points are dropped)
+) -> float:
     "The learning rate of the lowest loss, divided by 10."
     lrs, losses = _finite(lrs, losses)
     return float(lrs[losses.argmin()] / 10)
 
 # %% ../nbs/12_lr_finder.ipynb #1b187db8
-def steepest(lrs, losses) -> float:
+def steepest(
+    lrs: list,  # the learning rates tried
+    losses: list,  # the smoothed loss at each (non-finite points are dropped)
+) -> float:
     "The learning rate where the loss falls fastest against log10(lr)."
     lrs, losses = _finite(lrs, losses)
     return float(lrs[np.gradient(losses, np.log10(lrs)).argmin()])
 
 # %% ../nbs/12_lr_finder.ipynb #c16e09fa
-def valley(lrs, losses, top_frac: float = 0.1) -> float:
+def valley(
+    lrs: list,  # the learning rates tried
+    losses: list,  # the smoothed loss at each (non-finite points are dropped)
+    top_frac: float = 0.1,  # the fall starts where the loss is still within this fraction of the drop from its top
+) -> float:
     """Halfway (in log scale) from where the loss starts to fall (still within `top_frac` of the way down from its
     highest value) to its minimum."""
     lrs, losses = _finite(lrs, losses)
@@ -93,7 +108,13 @@ def valley(lrs, losses, top_frac: float = 0.1) -> float:
     return float(lrs[(i_top + i_min) // 2])
 
 # %% ../nbs/12_lr_finder.ipynb #a734af26
-def slide(lrs, losses, window: int = 15, slope_tol: float = 0.005, slope_avg: int = 5) -> float:
+def slide(
+    lrs: list,  # the learning rates tried
+    losses: list,  # the smoothed loss at each (non-finite points are dropped)
+    window: int = 15,  # points between the two slopes compared
+    slope_tol: float = 0.005,  # the largest difference of the two slopes (loss per point)
+    slope_avg: int = 5,  # points each slope is averaged over
+) -> float:
     """Going left from the end, the first window of `window` points whose end slopes (averaged over `slope_avg`
     points) agree within `slope_tol`; its left end's lr."""
     lrs, losses = _finite(lrs, losses)
@@ -108,12 +129,19 @@ SUGGEST_FUNCS = (valley, steepest, minimum, slide)
 @dataclass
 class LRFindResult:
     "What an LR range test recorded: learning rates, smoothed and raw losses, and the suggested learning rates by name."
-    lrs: list
-    losses: list
-    raw_losses: list
-    suggestions: dict = field(default_factory=dict)
+    lrs: list  # the learning rate of each batch
+    losses: list  # the smoothed loss of each batch
+    raw_losses: list  # the loss of each batch as computed
+    suggestions: dict | None = None  # suggestion function's name -> learning rate; `None`: an empty dict
 
-    def plot(self, ax=None, show_raw: bool = True):
+    def __post_init__(self):
+        if self.suggestions is None: self.suggestions = {}
+
+    def plot(
+        self,
+        ax=None,  # a matplotlib axes to draw on; `None`: a new 6 x 3.5 inch figure
+        show_raw: bool = True,  # also draw the raw batch losses, in grey
+    ):  # the figure
         """Smoothed (and raw) loss against the learning rate on a log scale, with the suggestions marked; returns the
         figure."""
         import matplotlib.pyplot as plt
@@ -132,7 +160,11 @@ class LRFindResult:
         return fig
 
 # %% ../nbs/12_lr_finder.ipynb #f0ee7d22
-def check_n_iter(n_iter: int, skip_start: int = 10, skip_end: int = 5):
+def check_n_iter(
+    n_iter: int,  # batches of the test
+    skip_start: int = 10,  # points left out at the start
+    skip_end: int = 5,  # points left out at the end
+):
     "A ValueError if an LR range test of `n_iter` batches leaves fewer than `MIN_POINTS` once its ends are skipped."
     if n_iter - skip_start - skip_end < MIN_POINTS:
         raise ValueError(f"n_iter={n_iter} is too few iterations: without the first {skip_start} and last {skip_end} "
@@ -140,15 +172,15 @@ def check_n_iter(n_iter: int, skip_start: int = 10, skip_end: int = 5):
                          f"use n_iter >= {skip_start + skip_end + MIN_POINTS}")
 
 def lr_find(
-    learn: Learner,
-    start_lr: float = 1e-7,
-    end_lr: float = 10.0,
-    n_iter: int = 100,
-    stop_div: float = 4.0,
-    beta: float = 0.9,
-    suggest_funcs: tuple = None,
-    skip_start: int = 10,
-    skip_end: int = 5,
+    learn: Learner,  # the learner to test; only its `DeviceCB` and `TrainCB` callbacks run
+    start_lr: float = 1e-7,  # the learning rate of the first batch (> 0)
+    end_lr: float = 10.0,  # the learning rate the test would reach at batch `n_iter`
+    n_iter: int = 100,  # the most batches
+    stop_div: float = 4.0,  # stop once the smoothed loss exceeds this multiple of its best
+    beta: float = 0.9,  # the smoothing of the loss, in [0, 1)
+    suggest_funcs: tuple | None = None,  # functions `f(lrs, losses) -> lr`; `None`: `SUGGEST_FUNCS`
+    skip_start: int = 10,  # points the suggestions leave out at the start (the loss hardly moves there)
+    skip_end: int = 5,  # points they leave out at the end (the blow-up)
 ) -> LRFindResult:
     """LR range test on `learn` (model, optimiser and RNGs restored afterwards); returns the curve and the
     suggestions of `suggest_funcs` (default `SUGGEST_FUNCS`: valley, steepest, minimum, slide), ends skipped."""

@@ -7,13 +7,19 @@ __all__ = ['GeneralReLU', 'conv_block', 'init_weights', 'get_cnn']
 
 # %% ../nbs/03_models.ipynb #be40399e
 from functools import partial
+from typing import Callable
 import torch.nn.functional as F
 from torch import nn
 
 # %% ../nbs/03_models.ipynb #8e4f6eac
 class GeneralReLU(nn.Module):
     "Leaky ReLU with slope `leak` below zero, minus `sub`, clamped at `maxv` (each optional)."
-    def __init__(self, leak: float = None, sub: float = None, maxv: float = None):
+    def __init__(
+        self,
+        leak: float | None = None,  # slope below zero (>= 0); `None` or 0: a plain ReLU
+        sub: float | None = None,  # subtracted after the activation, to bring the mean nearer zero
+        maxv: float | None = None,  # the largest output; `None`: no clamp
+    ):
         super().__init__()
         if leak is not None and leak < 0: raise ValueError(f"leak must be >= 0, got {leak}")
         self.leak, self.sub, self.maxv = leak, sub, maxv
@@ -25,7 +31,14 @@ class GeneralReLU(nn.Module):
     def extra_repr(self): return f'leak={self.leak}, sub={self.sub}, maxv={self.maxv}'
 
 # %% ../nbs/03_models.ipynb #65cbacab
-def conv_block(ni: int, nf: int, ks: int = 3, stride: int = 2, act=nn.ReLU, norm=nn.BatchNorm2d) -> nn.Sequential:
+def conv_block(
+    ni: int,  # input channels
+    nf: int,  # output channels
+    ks: int = 3,  # kernel size (odd, so that padding `ks // 2` keeps the size at stride 1)
+    stride: int = 2,  # stride; 2 halves height and width
+    act: Callable | None = nn.ReLU,  # builds the activation layer, `act()`; `None`: none
+    norm: Callable | None = nn.BatchNorm2d,  # builds the norm layer, `norm(nf)`; `None`: none, and the conv has a bias
+) -> nn.Sequential:
     "Conv (`ks`, `stride`, padding ks//2), then `norm` and `act` when given; no conv bias when a norm follows."
     layers = [nn.Conv2d(ni, nf, ks, stride=stride, padding=ks // 2, bias=norm is None)]
     if norm is not None: layers.append(norm(nf))
@@ -33,7 +46,10 @@ def conv_block(ni: int, nf: int, ks: int = 3, stride: int = 2, act=nn.ReLU, norm
     return nn.Sequential(*layers)
 
 # %% ../nbs/03_models.ipynb #42acd93c
-def init_weights(m: nn.Module, leak: float = 0.):
+def init_weights(
+    m: nn.Module,  # a layer (other kinds are left alone); use with `model.apply`
+    leak: float = 0.,  # the negative slope of the activation that follows (0: ReLU)
+):
     "Kaiming-normal initialisation for the weights of conv and linear layers feeding leaky units of slope `leak`."
     if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)):
         nn.init.kaiming_normal_(m.weight, a=leak)
@@ -41,8 +57,13 @@ def init_weights(m: nn.Module, leak: float = 0.):
 
 # %% ../nbs/03_models.ipynb #f0075f2a
 def get_cnn(
-    nfs=(8, 16, 32, 64), n_out: int = 10, leak: float = 0.1, sub: float = 0.4, norm=nn.BatchNorm2d, n_in: int = 1
-) -> nn.Sequential:
+    nfs: tuple = (8, 16, 32, 64),  # output channels of the four stride-2 blocks
+    n_out: int = 10,  # classes (channels of the last conv)
+    leak: float = 0.1,  # `GeneralReLU`'s slope below zero, also used by the init
+    sub: float = 0.4,  # `GeneralReLU`'s shift down
+    norm: Callable | None = nn.BatchNorm2d,  # builds each block's norm layer; `None`: no norm
+    n_in: int = 1,  # input channels
+) -> nn.Sequential:  # maps (N, n_in, 28, 28) to (N, n_out) logits
     "The lesson CNN: stride-2 conv blocks with `nfs` channels (28x28 -> 1x1 after five), GeneralReLU, kaiming init."
     if len(nfs) != 4:
         raise ValueError(f"nfs must give 4 channel counts (28x28 -> 2x2 in 4 stride-2 blocks), got {len(nfs)}")

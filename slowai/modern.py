@@ -9,6 +9,7 @@ __all__ = ['NS_COEFFS', 'MUON_LR_FNS', 'Lion', 'SFAdamW', 'newton_schulz', 'muon
 # %% ../nbs/14_modern.ipynb #49d77f27
 import math
 from collections import defaultdict
+from typing import Callable
 import torch
 from torch import nn, Tensor
 from .sgd import BaseOptimizer, Interval, NONNEG, UNIT, UNIT_OPEN, as_float
@@ -23,8 +24,16 @@ class Lion(BaseOptimizer):
     decoupled and multiplied by `lr`. Complex params are updated as pairs of reals (each part moves by `lr`). `fused`
     (default: where available): lesson 20's compiled kernel."""
     hypers, complex_as_real = dict(lr=NONNEG, betas=(UNIT, UNIT), weight_decay=NONNEG), True
-    def __init__(self, params, lr: float = 1e-4, betas=(0.9, 0.99), weight_decay: float = 0., maximize: bool = False,
-                 foreach: bool = None, fused: bool = None):
+    def __init__(
+        self,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 1e-4,  # the learning rate, >= 0: each coordinate moves by exactly `lr`
+        betas: tuple = (0.9, 0.99),  # (beta1, beta2) in [0, 1]: the mix for the sign, the decay of the momentum
+        weight_decay: float = 0.,  # >= 0, decoupled: the params shrink by `1 - lr * weight_decay`
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
+    ):
         super().__init__(params, dict(lr=lr, betas=betas, weight_decay=weight_decay, maximize=maximize, foreach=foreach,
                                       fused=fused))
 
@@ -56,25 +65,25 @@ class SFAdamW(BaseOptimizer):
     r"""Schedule-Free AdamW (Defazio et al. 2024): gradients at $y = (1-\beta_1) z + \beta_1 x$, AdamW steps on $z$ at a
     constant rate, $x$ a running average of $z$.
 
-    No lr schedule is needed (`warmup_steps` gives a linear warm-up). Call `train()` before training and `eval()` before
-    evaluating or saving, which puts $y$ or $x$ in the parameters (slowai's Learner does both). `weight_decay` is
-    decoupled, taken at $y$."""
+    No lr schedule is needed (`warmup_steps` gives a linear warm-up). Call `opt.train()` before training and
+    `opt.eval()` before evaluating or saving, which puts $y$ or $x$ in the parameters (slowai's Learner does both).
+    `weight_decay` is decoupled, taken at $y$."""
     hypers = dict(lr=NONNEG, betas=(Interval(hi=1., lo_open=True), UNIT_OPEN), eps=NONNEG, weight_decay=NONNEG,
                   warmup_steps=NONNEG, r=NONNEG, weight_lr_power=NONNEG)  # betas[0] > 0: eval() divides by it
     complex_as_real = True
 
     def __init__(
         self,
-        params,
-        lr: float = 0.0025,
-        betas=(0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        warmup_steps: int = 0,
-        r: float = 0.0,
-        weight_lr_power: float = 2.0,
-        maximize: bool = False,
-        foreach: bool = None,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 0.0025,  # the constant learning rate of the AdamW steps on z, >= 0
+        betas: tuple = (0.9, 0.999),  # beta1 in (0, 1]: the interpolation y between z and x; beta2 in [0, 1): as Adam's
+        eps: float = 1e-8,  # >= 0, added to the root of the second moment
+        weight_decay: float = 0.0,  # >= 0, decoupled, taken at y
+        warmup_steps: int = 0,  # steps of linear warm-up of the learning rate
+        r: float = 0.0,  # the averaging weight of step k grows as k**r (0: all steps alike)
+        weight_lr_power: float = 2.0,  # the averaging weight also grows as the largest lr so far to this power
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
     ):
         defaults = dict(
             lr=lr,
@@ -119,7 +128,10 @@ class SFAdamW(BaseOptimizer):
         "Put $x$, the averaged weights, in the parameters (call before evaluating or saving)."
         self._switch(False)
 
-    def step(self, closure=None):
+    def step(
+        self,
+        closure: Callable | None = None,  # re-evaluates the model and returns the loss
+    ):
         "One step for every param with a gradient (see `BaseOptimizer.step`); the optimiser must be in train mode."
         if not all(group['train_mode'] for group in self.param_groups):
             raise RuntimeError(
@@ -128,7 +140,10 @@ class SFAdamW(BaseOptimizer):
             )
         return super().step(closure)
 
-    def group_step(self, group):
+    def group_step(
+        self,
+        group: dict,  # the param group about to be updated
+    ):
         """Count the step in `group` (once per step, gradients or not, as the reference does); keep this step's rate
         (after warm-up) and the averaging weights."""
         k, warmup = group['k'], group['warmup_steps']
@@ -184,7 +199,13 @@ NS_COEFFS = (
 )  # Keller Jordan's quintic: steepest slope at 0, output singular values in about [0.7, 1.2]
 
 
-def newton_schulz(G: Tensor, ns_steps: int = 5, coeffs=NS_COEFFS, eps: float = 1e-7, dtype=torch.bfloat16) -> Tensor:
+def newton_schulz(
+    G: Tensor,  # a matrix (A, B)
+    ns_steps: int = 5,  # iterations
+    coeffs: tuple = NS_COEFFS,  # (a, b, c) of the quintic `a X + b (X X^T) X + c (X X^T)^2 X`
+    eps: float = 1e-7,  # floor of the norm `G` is first divided by
+    dtype: torch.dtype = torch.bfloat16,  # the dtype of the iterations
+) -> Tensor:  # (A, B), in `dtype`, singular values near 1
     """Approximately orthogonalise the matrix `G`: `ns_steps` quintic Newton-Schulz iterations in `dtype` (bfloat16,
     as `torch.optim.Muon`)."""
     a, b, c = coeffs
@@ -198,7 +219,10 @@ def newton_schulz(G: Tensor, ns_steps: int = 5, coeffs=NS_COEFFS, eps: float = 1
 
 MUON_LR_FNS = (None, 'original', 'match_rms_adamw', 'spectral_unclamped')
 
-def muon_lr_ratio(shape, adjust_lr_fn: str = None) -> float:
+def muon_lr_ratio(
+    shape: tuple,  # (A, B) = (fan_out, fan_in) of the matrix
+    adjust_lr_fn: str | None = None,  # one of `MUON_LR_FNS`; `None`: 'original'
+) -> float:
     """Muon's lr multiplier for an (A, B) = (fan_out, fan_in) matrix: 'original' (default) sqrt(max(1, A/B)),
     'match_rms_adamw' 0.2 sqrt(max(A, B)), 'spectral_unclamped' sqrt(A/B)."""
     A, B = shape
@@ -268,20 +292,20 @@ class Muon(BaseOptimizer):
 
     def __init__(
         self,
-        params,
-        lr: float = 1e-3,
-        weight_decay: float = 0.1,
-        momentum: float = 0.95,
-        nesterov: bool = True,
-        ns_coefficients=NS_COEFFS,
-        eps: float = 1e-7,
-        ns_steps: int = 5,
-        adjust_lr_fn: str = None,
-        ns_dtype=torch.bfloat16,
-        betas=(0.9, 0.999),
-        adamw_eps: float = 1e-8,
-        maximize: bool = False,
-        foreach: bool = None,
+        params,  # matrices and kernels, or param groups (`use_muon=False` groups take AdamW steps)
+        lr: float = 1e-3,  # the learning rate, >= 0, scaled per matrix by `adjust_lr_fn`
+        weight_decay: float = 0.1,  # >= 0, decoupled: the params shrink by `1 - lr * weight_decay`
+        momentum: float = 0.95,  # the momentum buffer's decay, in [0, 1]
+        nesterov: bool = True,  # orthogonalise `g` mixed with the buffer rather than the buffer alone
+        ns_coefficients: tuple = NS_COEFFS,  # (a, b, c) of the Newton-Schulz quintic
+        eps: float = 1e-7,  # floor of the norm in Newton-Schulz
+        ns_steps: int = 5,  # Newton-Schulz iterations, in [1, 100)
+        adjust_lr_fn: str | None = None,  # the per-matrix lr scale, one of `MUON_LR_FNS`; `None`: 'original'
+        ns_dtype: torch.dtype = torch.bfloat16,  # the dtype of the Newton-Schulz iterations (float32: faster on AVX2)
+        betas: tuple = (0.9, 0.999),  # AdamW groups only: decays of the two averages, each in [0, 1)
+        adamw_eps: float = 1e-8,  # AdamW groups only: added to the root of the second moment
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
     ):
         defaults = dict(
             lr=lr,
@@ -301,7 +325,10 @@ class Muon(BaseOptimizer):
         )
         super().__init__(params, defaults)
 
-    def check_group(self, group):
+    def check_group(
+        self,
+        group: dict,  # a param group, or the defaults
+    ):
         if 'ns_steps' in group and not isinstance(group['ns_steps'], int):
             raise ValueError(f"ns_steps must be an integer, got {group['ns_steps']!r}")
         super().check_group(group)
@@ -340,8 +367,11 @@ def _last_layer(model: nn.Module) -> nn.Module:
     return layers[-1]
 
 def muon_param_groups(
-    model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0.0, head: nn.Module = None
-) -> list:
+    model: nn.Module,  # the model; only params with `requires_grad` are taken
+    adamw_lr: float = 3e-3,  # the learning rate of the AdamW group
+    adamw_weight_decay: float = 0.0,  # the decoupled weight decay of the AdamW group
+    head: nn.Module | str | None = None,  # the output layer, or its name in `model`; `None`: the last Linear/conv
+) -> list:  # a Muon group and an AdamW group (`use_muon=False`)
     """Groups for `Muon`: hidden weights with >= 2 dims (Muon); biases, norms, embeddings and the `head` layer
     (default: the last Linear/conv) with AdamW."""
     head = _last_layer(model) if head is None else model.get_submodule(head) if isinstance(head, str) else head
@@ -360,8 +390,12 @@ def muon_param_groups(
 
 
 def muon_opt_func(
-    model: nn.Module, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0.0, head: nn.Module = None, **kwargs
-):
+    model: nn.Module,  # the model that will be trained (checked when the optimiser is built)
+    adamw_lr: float = 3e-3,  # the learning rate of the AdamW group
+    adamw_weight_decay: float = 0.0,  # the decoupled weight decay of the AdamW group
+    head: nn.Module | str | None = None,  # the output layer, or its name; `None`: the last Linear/conv
+    **kwargs,  # other `Muon` arguments (momentum, weight_decay, ns_dtype, ...)
+) -> Callable:  # `opt_func(params, lr)` returning a `Muon`
     "An `opt_func` for `train`: `Muon(muon_param_groups(model, adamw_lr, adamw_weight_decay, head), lr=lr, **kwargs)`."
     def opt_func(params, lr: float) -> Muon:
         groups = muon_param_groups(model, adamw_lr, adamw_weight_decay, head)

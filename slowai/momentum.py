@@ -10,7 +10,9 @@ import torch
 from .sgd import BaseOptimizer, NONNEG, UNIT, as_float
 
 # %% ../nbs/05_momentum.ipynb #c82cb132
-def check_nesterov(group: dict):
+def check_nesterov(
+    group: dict,  # a param group or the defaults, with `nesterov`, `momentum` and `dampening`
+):
     """Nesterov momentum needs a momentum in (0, 1] and no dampening, as in `torch.optim.SGD`: raise a `ValueError`
     otherwise."""
     if group.get('nesterov') and (group['momentum'] <= 0 or group['dampening'] != 0):
@@ -22,8 +24,18 @@ class Momentum(BaseOptimizer):
     step), then $p \leftarrow p - \eta b$, or $p \leftarrow p - \eta\,(g + \mu b)$ with `nesterov`. `weight_decay`
     $\lambda$ is L2: $g \leftarrow g + \lambda p$ first. `fused` as in `SGD` (lesson 20)."""
     hypers = dict(lr=NONNEG, momentum=UNIT, dampening=UNIT, weight_decay=NONNEG)
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, dampening: float = 0., nesterov: bool = False,
-                 weight_decay: float = 0., maximize: bool = False, foreach: bool = None, fused: bool = None):
+    def __init__(
+        self,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 1e-3,  # the learning rate, >= 0 (a number or a one-element tensor)
+        momentum: float = 0.9,  # the buffer's decay, in [0, 1]; 0: plain SGD
+        dampening: float = 0.,  # in [0, 1]: the gradient enters the buffer times `1 - dampening`
+        nesterov: bool = False,  # step along `g + momentum * b` (needs momentum > 0 and no dampening)
+        weight_decay: float = 0.,  # L2 penalty, >= 0, added to the gradient as `weight_decay * p`
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
+    ):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay,
                         maximize=maximize, foreach=foreach, fused=fused)
         super().__init__(params, defaults)

@@ -7,6 +7,7 @@ __all__ = ['SCHED_NAMES', 'one_cycle_scheds', 'fit_one_cycle', 'train_1cycle', '
 
 # %% ../nbs/11_onecycle.ipynb #d16a20dc
 from functools import partial
+from typing import Callable
 import torch
 from .learner import Learner, train
 from slowai.schedules import (
@@ -30,15 +31,15 @@ def _torch_clock_pct(pct_start: float, total_steps: int, three_phase: bool) -> f
     return pct
 
 def one_cycle_scheds(
-    lr_max: float,
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    pct_start: float = 0.3,
-    moms=(0.95, 0.85),
-    three_phase: bool = False,
-    anneal: str = 'cos',
-    total_steps: int = None,
-) -> dict:
+    lr_max: float,  # the peak learning rate (> 0)
+    div_factor: float = 25.0,  # the lr starts at `lr_max / div_factor`
+    final_div_factor: float = 1e4,  # the lr ends at `lr_max / div_factor / final_div_factor`
+    pct_start: float = 0.3,  # the fraction of training spent warming up, in (0, 1)
+    moms: tuple | None = (0.95, 0.85),  # (high, low) momentum or beta1, each in [0, 1); `None`: leave momentum alone
+    three_phase: bool = False,  # fastai's old shape: back down to the start lr over another `pct_start`, then anneal
+    anneal: str = 'cos',  # the shape of each phase: 'cos' or 'linear'
+    total_steps: int | None = None,  # put the phase ends where `OneCycleLR` puts them for this many steps
+) -> dict:  # 'lr' (and 'mom') -> schedule of pos, for `ParamSchedulerCB`
     """1cycle schedules of pos: lr from `lr_max/div_factor` up to `lr_max` over `pct_start`, then down to
     `lr_max/div_factor/final_div_factor`; momentum `moms[0]` -> `moms[1]` -> `moms[0]`. With `total_steps` the phases
     end where `OneCycleLR` ends them, for pos = step/(total_steps - 1)."""
@@ -72,18 +73,18 @@ def one_cycle_scheds(
 
 # %% ../nbs/11_onecycle.ipynb #258b73aa
 def fit_one_cycle(
-    learn: Learner,
-    n_epochs: int,
-    lr_max: float = None,
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    pct_start: float = 0.3,
-    moms=(0.95, 0.85),
-    three_phase: bool = False,
-    total_steps: int = None,
-    cbs: list = None,
-    resume: str = None,
-    torch_clock: bool = True,
+    learn: Learner,  # the learner to fit
+    n_epochs: int,  # epochs to train
+    lr_max: float | None = None,  # the peak learning rate; `None`: `learn.lr`
+    div_factor: float = 25.0,  # the lr starts at `lr_max / div_factor`
+    final_div_factor: float = 1e4,  # the lr ends at `lr_max / div_factor / final_div_factor`
+    pct_start: float = 0.3,  # the fraction of training spent warming up, in (0, 1)
+    moms: tuple | None = (0.95, 0.85),  # (high, low) momentum or beta1, each in [0, 1); `None`: leave momentum alone
+    three_phase: bool = False,  # fastai's old shape: back down to the start lr over another `pct_start`, then anneal
+    total_steps: int | None = None,  # a check only: must equal `n_epochs * len(learn.dls.train)`
+    cbs: list | None = None,  # extra callbacks for this fit
+    resume: str | None = None,  # a checkpoint to continue from (see `Learner.fit`)
+    torch_clock: bool = True,  # end the phases where `OneCycleLR` does (else at exact fractions of training)
 ) -> Learner:
     """Fit `learn` for `n_epochs` with the 1cycle policy peaking at `lr_max` (default `learn.lr`), on `OneCycleLR`'s
     clock unless `torch_clock=False`; `total_steps`, if given, must match the fit."""
@@ -108,19 +109,19 @@ def fit_one_cycle(
 Learner.fit_one_cycle = fit_one_cycle
 
 def train_1cycle(
-    model,
-    dls,
-    lr_max: float,
-    n_epochs: int = 3,
-    opt_func=torch.optim.SGD,
-    cbs: list = None,
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    pct_start: float = 0.3,
-    moms=(0.95, 0.85),
-    three_phase: bool = False,
-    **train_kwargs,
-) -> Learner:
+    model: torch.nn.Module,  # the model to train
+    dls,  # `DataLoaders`
+    lr_max: float,  # the peak learning rate
+    n_epochs: int = 3,  # epochs to train
+    opt_func: Callable = torch.optim.SGD,  # `opt_func(params, lr=lr)` builds the optimiser
+    cbs: list | None = None,  # extra callbacks
+    div_factor: float = 25.0,  # the lr starts at `lr_max / div_factor`
+    final_div_factor: float = 1e4,  # the lr ends at `lr_max / div_factor / final_div_factor`
+    pct_start: float = 0.3,  # the fraction of training spent warming up, in (0, 1)
+    moms: tuple | None = (0.95, 0.85),  # (high, low) momentum or beta1, each in [0, 1); `None`: leave momentum alone
+    three_phase: bool = False,  # fastai's old shape: back down to the start lr over another `pct_start`, then anneal
+    **train_kwargs,  # passed on to `train` (device, seed, mixed_precision, ...)
+) -> Learner:  # the trained Learner
     """`train` with the 1cycle policy on `OneCycleLR`'s clock: lr peaks at `lr_max`, momentum (or Adam's beta1)
     cycles through `moms`; returns the Learner."""
     n_steps = n_epochs * len(dls.train)
@@ -131,7 +132,12 @@ def train_1cycle(
 # %% ../nbs/11_onecycle.ipynb #88eae983
 SCHED_NAMES = (*LR_SCHED_NAMES, 'onecycle')
 
-def sched_cb(name: str, lr: float, n_steps: int = None, moms: tuple = (0.95, 0.85)) -> ParamSchedulerCB:
+def sched_cb(
+    name: str,  # one of `SCHED_NAMES`: 'const', 'cos', 'exp', 'step', 'onecycle'
+    lr: float,  # the starting learning rate, or the peak for 'onecycle'
+    n_steps: int | None = None,  # the steps the fit must have (checked at fit start); `None`: any
+    moms: tuple | None = (0.95, 0.85),  # 'onecycle' only: (high, low) momentum; `None`: lr only
+) -> ParamSchedulerCB:
     """A `ParamSchedulerCB` for the schedule `name` (one of `SCHED_NAMES`) starting at, or for 'onecycle' peaking at,
     `lr`; 'onecycle' cycles momentum through `moms` (None: lr only)."""
     if name not in SCHED_NAMES: raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHED_NAMES)}")

@@ -9,8 +9,9 @@ __all__ = ['OPTIMIZERS', 'OPT_NAMES', 'DEFAULT_BS', 'RECIPES', 'MODELS', 'OptSpe
 
 # %% ../nbs/18_registry.ipynb #24a133df
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
+from typing import Callable
 from torch import nn
 from .adam import Adam, AdamW, RAdam
 from .core import set_seed
@@ -31,13 +32,23 @@ class OptSpec:
     "An optimiser by name: its class, its default `lr` and other `hypers`, and the lesson whose runs proved them."
     cls: type                     # the optimiser class
     lr: float                     # the default learning rate: constant, start of a decay, or peak of 1cycle
-    hypers: dict = field(default_factory=dict)  # where the default differs from the class's
+    hypers: dict | None = None    # where the default differs from the class's; `None`: nowhere (an empty dict)
     lesson: str = ''              # where the values come from
     cycles_momentum: bool = True  # 1cycle cycles its momentum (or beta1): not SGD's, RMSprop's or Schedule-Free's
-    own_warmup: str = None        # the name of its own warm-up hyper-parameter (in steps), if it has one
-    make: callable = None         # make(model, params, lr=..., **hypers) if its groups depend on the model
+    own_warmup: str | None = None  # the name of its own warm-up hyper-parameter (in steps), if it has one
+    make: Callable | None = None  # make(model, params, lr=..., **hypers) if its groups depend on the model
 
-def make_muon(model: nn.Module, params, lr: float, adamw_lr: float = 3e-3, adamw_weight_decay: float = 0., **hypers):
+    def __post_init__(self):
+        if self.hypers is None: object.__setattr__(self, 'hypers', {})  # frozen: set once, here
+
+def make_muon(
+    model: nn.Module,  # the model being trained
+    params,  # its params, as the Learner passes them (checked to be `model`'s)
+    lr: float,  # Muon's learning rate, for the hidden weights
+    adamw_lr: float = 3e-3,  # the learning rate of the AdamW group
+    adamw_weight_decay: float = 0.,  # the decoupled weight decay of the AdamW group
+    **hypers,  # other `Muon` arguments
+) -> Muon:  # over a Muon group and an AdamW group
     "`Muon` for `model` (`muon_param_groups`): hidden weights at `lr`, the rest with AdamW at `adamw_lr`."
     groups = muon_param_groups(model, adamw_lr, adamw_weight_decay)
     if {id(p) for p in params if p.requires_grad} != {id(p) for g in groups for p in g['params']}:
@@ -68,7 +79,10 @@ RECIPES = {  # (optimiser, schedule) -> what a lesson found better than the opti
 def _check_name(name: str, known, what: str):
     if name not in known: raise ValueError(f"unknown {what} {name!r}; choose one of {', '.join(known)}")
 
-def defaults(opt: str, sched: str = 'const') -> dict:
+def defaults(
+    opt: str,  # an optimiser name, a key of `OPTIMIZERS`
+    sched: str = 'const',  # a schedule name, one of `SCHED_NAMES`
+) -> dict:  # 'lr', 'bs' and any other hyper-parameters
     "The lesson-proven `lr`, batch size `bs` and other hyper-parameters of optimiser `opt` under schedule `sched`."
     _check_name(opt, OPTIMIZERS, 'optimiser'); _check_name(sched, SCHED_NAMES, 'schedule')
     spec = OPTIMIZERS[opt]
@@ -87,7 +101,9 @@ def defaults_table() -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/18_registry.ipynb #dee34345
-def hyper_names(opt: str) -> list:
+def hyper_names(
+    opt: str,  # an optimiser name, a key of `OPTIMIZERS`
+) -> list:
     "The hyper-parameters besides `lr` that optimiser `opt` accepts."
     _check_name(opt, OPTIMIZERS, 'optimiser')
     spec = OPTIMIZERS[opt]
@@ -95,7 +111,11 @@ def hyper_names(opt: str) -> list:
     names = [p.name for f in fns for p in inspect.signature(f).parameters.values() if p.kind != p.VAR_KEYWORD]
     return [n for n in dict.fromkeys(names) if n not in ('model', 'params', 'lr')]
 
-def get_opt_func(opt: str, model: nn.Module = None, **hypers):
+def get_opt_func(
+    opt: str,  # an optimiser name, a key of `OPTIMIZERS`
+    model: nn.Module | None = None,  # the model, for optimisers whose groups depend on it (Muon)
+    **hypers,  # hyper-parameters overriding the defaults; names from `hyper_names(opt)`
+) -> Callable:  # `opt_func(params, lr=...)`
     "`opt_func(params, lr=...)` for optimiser `opt`: its defaults overridden by `hypers` (Muon needs the `model`)."
     unknown = [k for k in hypers if k not in hyper_names(opt)]
     if unknown: raise ValueError(f"optimiser {opt!r} has no hyper-parameter {', '.join(map(repr, unknown))}")
@@ -109,7 +129,10 @@ def get_opt_func(opt: str, model: nn.Module = None, **hypers):
 class WarmupCB(Callback):
     "Scale every param group's lr by (i+1)/`n_steps` in the first `n_steps` training batches i: a linear warm-up."
     order = ParamSchedulerCB.order + 1  # after the schedule has set this batch's rate
-    def __init__(self, n_steps: int):
+    def __init__(
+        self,
+        n_steps: int,  # training batches of the warm-up (a positive integer)
+    ):
         if not (isinstance(n_steps, int) and n_steps >= 1):
             raise ValueError(f"the warm-up must be a positive number of steps, got {n_steps!r}")
         self.n_steps = n_steps
@@ -118,7 +141,12 @@ class WarmupCB(Callback):
         if not learn.training or i >= self.n_steps: return
         for pg in learn.opt.param_groups: set_hyper(pg, 'lr', float(pg['lr']) * (i + 1) / self.n_steps)
 
-def get_sched_cbs(sched: str, lr: float, opt: str = 'momentum', warmup: int = 0) -> list:
+def get_sched_cbs(
+    sched: str,  # a schedule name, one of `SCHED_NAMES`
+    lr: float,  # the starting learning rate (the peak for 'onecycle')
+    opt: str = 'momentum',  # the optimiser name: whether 1cycle cycles momentum, whether it warms up on its own
+    warmup: int = 0,  # batches of linear warm-up (not with 'onecycle'); 0: none
+) -> list:
     "Callbacks for `sched` from (for 'onecycle': peaking at) `lr`, cycling momentum if `opt` has it; `warmup` batches."
     _check_name(sched, SCHED_NAMES, 'schedule'); _check_name(opt, OPTIMIZERS, 'optimiser')
     spec = OPTIMIZERS[opt]
@@ -134,13 +162,21 @@ MODELS = {
     'resnet': get_resnet,                                  # the ResNet of 16_resnet, 1.23M parameters
 }
 
-def get_model(name: str) -> nn.Module:
+def get_model(
+    name: str,  # a key of `MODELS`: 'cnn', 'wide-cnn' or 'resnet'
+) -> nn.Module:
     "A fresh model called `name` (one of `MODELS`), initialised from torch's global RNG."
     _check_name(name, MODELS, 'model')
     return MODELS[name]()
 
 # %% ../nbs/18_registry.ipynb #cefb15b7
-def resolve(opt: str, sched: str = 'const', lr: float = None, warmup: int = None, **hypers) -> tuple:
+def resolve(
+    opt: str,  # an optimiser name, a key of `OPTIMIZERS`
+    sched: str = 'const',  # a schedule name, one of `SCHED_NAMES`
+    lr: float | None = None,  # the learning rate (> 0); `None`: the default for `opt` and `sched`
+    warmup: int | None = None,  # the warm-up setting of an optimiser with its own (SFAdamW); others ignore it here
+    **hypers,  # hyper-parameters overriding the defaults
+) -> tuple:  # `(lr, hypers)`
     "The `(lr, hypers)` that `make_learner` uses: `defaults(opt, sched)` overridden by `lr`, `hypers` and the `warmup`."
     d = defaults(opt, sched)
     default_lr, _ = d.pop('lr'), d.pop('bs')
@@ -150,8 +186,19 @@ def resolve(opt: str, sched: str = 'const', lr: float = None, warmup: int = None
     if warmup is not None and own: d[own] = warmup  # an optimiser with its own warm-up gets `warmup` as its setting
     return lr, {**d, **hypers}
 
-def make_learner(opt: str, dls, lr: float = None, sched: str = 'const', model='cnn', warmup: int = None,
-                 device: str = None, seed: int = None, progress: bool = False, cbs: list = None, **hypers) -> Learner:
+def make_learner(
+    opt: str,  # an optimiser name, a key of `OPTIMIZERS`
+    dls,  # `DataLoaders`
+    lr: float | None = None,  # the learning rate; `None`: the default for `opt` and `sched`
+    sched: str = 'const',  # a schedule name, one of `SCHED_NAMES`
+    model: str | nn.Module = 'cnn',  # a key of `MODELS`, or a module
+    warmup: int | None = None,  # batches of linear warm-up (or the optimiser's own warm-up steps); `None`: none
+    device: str | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    seed: int | None = None,  # seed everything before the model is built; `None`: don't
+    progress: bool = False,  # show fastprogress bars
+    cbs: list | None = None,  # extra callbacks
+    **hypers,  # hyper-parameters overriding the defaults
+) -> Learner:  # not yet fitted
     "A Learner for `model` (a name in `MODELS` or a module) with optimiser `opt` and schedule `sched`; see `resolve`."
     lr, hypers = resolve(opt, sched, lr, warmup, **hypers)
     opt_cbs = get_sched_cbs(sched, lr, opt, 0 if OPTIMIZERS[opt].own_warmup else (warmup or 0))
@@ -163,7 +210,15 @@ def make_learner(opt: str, dls, lr: float = None, sched: str = 'const', model='c
     return Learner(model, dls, lr=lr, opt_func=opt_func, cbs=base + opt_cbs + list(cbs or []))
 
 # %% ../nbs/18_registry.ipynb #507b671f
-def find_lr(opt: str, dls, seed: int = 0, device: str = None, n_iter: int = 100, model='cnn', **hypers) -> LRFindResult:
+def find_lr(
+    opt: str,  # an optimiser name, a key of `OPTIMIZERS`
+    dls,  # `DataLoaders`
+    seed: int = 0,  # seeds the fresh model
+    device: str | None = None,  # 'cpu', 'cuda', 'cuda:N' or 'mps'; `None`: the best available
+    n_iter: int = 100,  # the most batches of the test
+    model: str | nn.Module = 'cnn',  # a key of `MODELS`, or a module
+    **hypers,  # hyper-parameters overriding the defaults
+) -> LRFindResult:  # the curve and the suggestions
     "The LR range test of optimiser `opt` (its defaults, overridden by `hypers`) on a fresh `model` seeded with `seed`."
     check_n_iter(n_iter)
     # no warm-up of the optimiser's own: the range test sets the rate of every batch

@@ -15,7 +15,13 @@ from .models import conv_block, init_weights
 class ResBlock(nn.Module):
     """relu(convs(x) + shortcut(x)): two `ks` x `ks` convs with batch norm (the second norm's scale starts at zero);
     the shortcut pools and 1x1-convolves when the shape changes."""
-    def __init__(self, ni: int, nf: int, stride: int = 1, ks: int = 3):
+    def __init__(
+        self,
+        ni: int,  # input channels
+        nf: int,  # output channels
+        stride: int = 1,  # 1, or 2 to halve height and width
+        ks: int = 3,  # kernel size of the two convs (odd)
+    ):
         super().__init__()
         if stride not in (1, 2): raise ValueError(f"stride must be 1 or 2, got {stride}")
         self.convs = nn.Sequential(conv_block(ni, nf, ks, stride=stride), conv_block(nf, nf, ks, stride=1, act=None))
@@ -27,7 +33,11 @@ class ResBlock(nn.Module):
     def forward(self, x): return F.relu(self.convs(x) + self.shortcut(self.pool(x)))
 
 # %% ../nbs/16_resnet.ipynb #0f22af2c
-def get_resnet(nfs: tuple = (16, 32, 64, 128, 256), n_out: int = 10, n_in: int = 1) -> nn.Sequential:
+def get_resnet(
+    nfs: tuple = (16, 32, 64, 128, 256),  # block widths: one stride-1 block, then a stride-2 block per further width
+    n_out: int = 10,  # classes
+    n_in: int = 1,  # input channels
+) -> nn.Sequential:  # maps (N, n_in, H, W) to (N, n_out) logits
     """A ResNet for small images: a stride-1 block of 5x5 convs with `nfs[0]` channels, a stride-2 block per further
     width, global average pool, linear head."""
     if len(nfs) < 2:
@@ -39,7 +49,11 @@ def get_resnet(nfs: tuple = (16, 32, 64, 128, 256), n_out: int = 10, n_in: int =
     return model
 
 # %% ../nbs/16_resnet.ipynb #64a7faea
-def random_shift_flip(x: torch.Tensor, max_shift: int = 1, p_flip: float = 0.5) -> torch.Tensor:
+def random_shift_flip(
+    x: torch.Tensor,  # a batch of images, (N, C, H, W)
+    max_shift: int = 1,  # the largest shift in pixels, each way (0: none)
+    p_flip: float = 0.5,  # the probability of mirroring each image, in [0, 1]
+) -> torch.Tensor:  # a new batch, same shape
     """Per image of the batch `x` (N,C,H,W): shift by up to `max_shift` pixels each way (uncovered pixels get the
     batch's minimum) and mirror left-right with probability `p_flip`."""
     if max_shift < 0: raise ValueError(f"max_shift must be >= 0, got {max_shift}")

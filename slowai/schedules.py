@@ -10,27 +10,44 @@ __all__ = ['LR_SCHED_NAMES', 'sched_const', 'sched_lin', 'sched_cos', 'sched_exp
 # %% ../nbs/10_schedules.ipynb #0c029951
 import math
 from functools import partial
+from typing import Callable
 import torch
 from .learner import Callback, HYPER_ALIASES, get_hyper
 
 # %% ../nbs/10_schedules.ipynb #fe2be52a
-def sched_const(start: float, end: float, pos: float) -> float:
+def sched_const(
+    start: float,  # the value, at every pos
+    end: float,  # ignored
+    pos: float,  # the fraction of training done, 0 to 1
+) -> float:
     "Stay at `start` whatever `pos` is (`end` is ignored): training without a schedule."
     return start
 
 # %% ../nbs/10_schedules.ipynb #76a27fd9
-def sched_lin(start: float, end: float, pos: float) -> float:
+def sched_lin(
+    start: float,  # the value at pos 0
+    end: float,  # the value at pos 1
+    pos: float,  # the fraction of training done, 0 to 1
+) -> float:
     "Straight line from `start` at pos 0 to `end` at pos 1."
     return start + pos * (end - start)
 
 # %% ../nbs/10_schedules.ipynb #ef84b24a
-def sched_cos(start: float, end: float, pos: float) -> float:
+def sched_cos(
+    start: float,  # the value at pos 0
+    end: float,  # the value at pos 1, a floor kept by groups with another lr
+    pos: float,  # the fraction of training done, 0 to 1
+) -> float:
     "Half a cosine wave from `start` at pos 0 to `end` at pos 1: flat at both ends, steepest in the middle."
     return end + (start - end) * (1 + math.cos(math.pi * pos)) / 2
 sched_cos.absolute_end = True  # `end` is a floor (torch's eta_min): a param group scaled to another lr keeps it
 
 # %% ../nbs/10_schedules.ipynb #e1c4b2d4
-def sched_exp(start: float, end: float, pos: float) -> float:
+def sched_exp(
+    start: float,  # the value at pos 0 (> 0)
+    end: float,  # the value at pos 1 (> 0)
+    pos: float,  # the fraction of training done, 0 to 1
+) -> float:
     """Geometric interpolation `start * (end/start)**pos`: the same factor of change per step; `start` and `end` must
     be positive."""
     if start <= 0 or end <= 0:
@@ -40,13 +57,23 @@ def sched_exp(start: float, end: float, pos: float) -> float:
     return start * (end / start) ** pos
 
 # %% ../nbs/10_schedules.ipynb #755a9cd4
-def sched_poly(start: float, end: float, pos: float, power: float = 2.) -> float:
+def sched_poly(
+    start: float,  # the value at pos 0
+    end: float,  # the value at pos 1
+    pos: float,  # the fraction of training done, 0 to 1
+    power: float = 2.,  # the exponent of `1 - pos`: 1 is linear, larger falls faster early
+) -> float:
     """`end + (start - end) * (1 - pos)**power`, the form of torch's `PolynomialLR`: power 1 is linear, larger powers
     drop faster early."""
     return end + (start - end) * (1 - pos) ** power
 
 # %% ../nbs/10_schedules.ipynb #6fd3e6f2
-def sched_step(start: float, end: float, pos: float, milestones=(0.5, 0.75)) -> float:
+def sched_step(
+    start: float,  # the value until the first milestone (> 0)
+    end: float,  # the value after the last milestone (> 0)
+    pos: float,  # the fraction of training done, 0 to 1
+    milestones: tuple = (0.5, 0.75),  # increasing fractions of training in (0, 1] where the value drops
+) -> float:
     """Piecewise constant: `start`, times the same factor at each milestone (fractions of training), reaching `end`
     after the last."""
     if not milestones or any(not 0 < m <= 1 for m in milestones) or list(milestones) != sorted(milestones):
@@ -60,13 +87,24 @@ def sched_step(start: float, end: float, pos: float, milestones=(0.5, 0.75)) -> 
     return start * (end / start) ** (n_passed / len(milestones))
 
 # %% ../nbs/10_schedules.ipynb #8339955e
-def sched_warmup(start: float, end: float, pos: float, pct: float = 0.1) -> float:
+def sched_warmup(
+    start: float,  # the value at pos 0
+    end: float,  # the value from `pct` on
+    pos: float,  # the fraction of training done, 0 to 1
+    pct: float = 0.1,  # the fraction of training the warm-up lasts, in (0, 1]
+) -> float:
     "Straight line from `start` to `end` over the first `pct` of training, then constant at `end` (torch's `LinearLR`)."
     if not 0 < pct <= 1: raise ValueError(f"pct (the warm-up fraction) must be in (0, 1], got {pct}")
     return sched_lin(start, end, min(pos / pct, 1.))
 
 # %% ../nbs/10_schedules.ipynb #6634e849
-def sched_sgdr(start: float, end: float, pos: float, n_cycles: int = 3, cycle_mult: int = 2) -> float:
+def sched_sgdr(
+    start: float,  # the value at the start of every cycle
+    end: float,  # the value at the end of every cycle
+    pos: float,  # the fraction of training done, 0 to 1
+    n_cycles: int = 3,  # the number of cycles (>= 1)
+    cycle_mult: int = 2,  # each cycle is this many times longer than the last (> 0)
+) -> float:
     """Cosine from `start` to `end`, restarted `n_cycles` times in all, each cycle `cycle_mult` times longer than the
     last (SGDR)."""
     if n_cycles < 1 or cycle_mult <= 0:
@@ -86,7 +124,10 @@ def _run_phases(pcts: tuple, scheds: tuple, pos: float) -> float:
         if pos < phase_start + pct or i == len(pcts) - 1: return sched((pos - phase_start) / pct)
         phase_start += pct
 
-def combine_scheds(pcts, scheds):
+def combine_scheds(
+    pcts: list,  # each phase's fraction of training, positive, summing to 1
+    scheds: list,  # each phase's schedule, a function of the phase's own position 0 to 1
+) -> Callable:  # a schedule of the position in the whole of training
     """A schedule of `pos` running `scheds[i]` (each a function of its own 0..1 position) over the fraction `pcts[i]`
     of training."""
     pcts, scheds = tuple(float(p) for p in pcts), tuple(scheds)
@@ -97,7 +138,12 @@ def combine_scheds(pcts, scheds):
     return partial(_run_phases, pcts, scheds)
 
 # %% ../nbs/10_schedules.ipynb #d9d36023
-def plot_scheds(scheds: dict, n_steps: int = 200, ncols: int = 4, figsize: tuple = None):
+def plot_scheds(
+    scheds: dict,  # panel title -> schedule, a function of pos
+    n_steps: int = 200,  # positions plotted, evenly spaced from 0 to 1
+    ncols: int = 4,  # panels per row
+    figsize: tuple | None = None,  # (width, height) in inches; `None`: 3.2 x 2.4 per panel
+):
     "One panel per `name: schedule of pos` in `scheds`, over `n_steps` positions from 0 to 1; returns the figure."
     import matplotlib.pyplot as plt
     nrows = -(-len(scheds) // ncols)
@@ -111,7 +157,11 @@ def plot_scheds(scheds: dict, n_steps: int = 200, ncols: int = 4, figsize: tuple
     return fig
 
 # %% ../nbs/10_schedules.ipynb #9211140e
-def set_hyper(pg: dict, name: str, value: float):
+def set_hyper(
+    pg: dict,  # an optimiser's param group, changed in place
+    name: str,  # a key of `pg`, or an alias of `HYPER_ALIASES` ('mom', 'sqr_mom')
+    value: float,  # the new value (written into a tensor hyper-parameter in place)
+):
     """Set hyper-parameter `name` of param group `pg`; 'mom' sets `momentum` or `betas[0]`, 'sqr_mom' sets `betas[1]`
     or `alpha`."""
     for key, idx in HYPER_ALIASES.get(name, ((name, None),)):
@@ -132,7 +182,10 @@ def _check_scheds(scheds):
 
 def _scaled(sched, ratio: float, pos: float) -> float: return sched(pos) * ratio
 
-def group_lr_sched(sched, ratio: float):
+def group_lr_sched(
+    sched: Callable,  # the first group's lr schedule, a function of pos
+    ratio: float,  # this group's lr divided by the first group's
+) -> Callable:
     """The lr schedule of a param group whose lr is `ratio` times the first group's: from its own lr to the same
     absolute `end` for schedules whose end is a floor (cosine, as torch's `eta_min`), else `sched` scaled by `ratio`."""
     if ratio == 1: return sched
@@ -146,7 +199,13 @@ class ParamSchedulerCB(Callback):
     """Before each training batch (or epoch), set hyper-parameter `name` to `scheds[name](pos)`, pos = fraction of
     the fit done; other param groups keep their lr ratio to the first."""
     order = 20
-    def __init__(self, scheds, every: str = 'batch', n_steps: int = None, last_step_at_end: bool = False):
+    def __init__(
+        self,
+        scheds: dict | Callable,  # name -> schedule of pos; or `f(total_steps=n)` returning such a dict at fit start
+        every: str = 'batch',  # set the values before every training 'batch' or every training 'epoch'
+        n_steps: int | None = None,  # the steps the schedules were made for; a fit of another length is an error
+        last_step_at_end: bool = False,  # the last step gets pos 1 (else pos = step / total, never quite 1)
+    ):
         if every not in ('batch', 'epoch'): raise ValueError(f"every must be 'batch' or 'epoch', got {every!r}")
         if not callable(scheds): _check_scheds(scheds)
         self.scheds, self.every, self.n_steps, self.last_step_at_end = scheds, every, n_steps, last_step_at_end
@@ -184,7 +243,10 @@ class ParamSchedulerCB(Callback):
 # %% ../nbs/10_schedules.ipynb #dc9c9cd4
 LR_SCHED_NAMES = ('const', 'cos', 'exp', 'step')
 
-def named_scheds(name: str, lr: float) -> dict:
+def named_scheds(
+    name: str,  # one of `LR_SCHED_NAMES`: 'const', 'cos', 'exp', 'step'
+    lr: float,  # the starting learning rate (> 0)
+) -> dict:
     "The schedules `{'lr': ...}` that `name` (one of `LR_SCHED_NAMES`) stands for, starting at `lr`."
     if lr <= 0: raise ValueError(f"lr must be positive, got {lr}")
     makers = {

@@ -8,18 +8,22 @@ __all__ = ['NONNEG', 'UNIT', 'UNIT_OPEN', 'Interval', 'check_hyper', 'as_float',
 
 # %% ../nbs/04_sgd.ipynb #67af9a25
 import math
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Callable
 import torch
 from torch import nn, Tensor
 from torch.optim import Optimizer
 
 # %% ../nbs/04_sgd.ipynb #a6739294
-class Interval(NamedTuple):
+@dataclass(frozen=True)
+class Interval:
     "The values a hyper-parameter may take: from `lo` to `hi`, each end included unless `lo_open` / `hi_open`."
-    lo: float = 0.
-    hi: float = math.inf
-    lo_open: bool = False
-    hi_open: bool = False
+    lo: float = 0.  # the lower end
+    hi: float = math.inf  # the upper end (`math.inf`: no upper bound)
+    lo_open: bool = False  # exclude `lo` itself
+    hi_open: bool = False  # exclude `hi` itself
+
+    def __iter__(self): return iter((self.lo, self.hi, self.lo_open, self.hi_open))  # `lo, hi, lo_open, hi_open = i`
 
     def __contains__(self, v) -> bool:
         return (self.lo < v if self.lo_open else self.lo <= v) and (v < self.hi if self.hi_open else v <= self.hi)
@@ -31,7 +35,14 @@ class Interval(NamedTuple):
 NONNEG, UNIT, UNIT_OPEN = Interval(), Interval(hi=1.), Interval(hi=1., hi_open=True)  # [0, inf), [0, 1], [0, 1)
 
 # %% ../nbs/04_sgd.ipynb #5b4e622a
-def check_hyper(name: str, value, lo: float = 0., hi: float = math.inf, lo_open: bool = False, hi_open: bool = False):
+def check_hyper(
+    name: str,  # the argument's name, for the message
+    value: float | Tensor,  # a number, or a one-element tensor
+    lo: float = 0.,  # the lower end of the allowed interval
+    hi: float = math.inf,  # the upper end
+    lo_open: bool = False,  # exclude `lo` itself
+    hi_open: bool = False,  # exclude `hi` itself
+):
     """Raise a `ValueError` naming `name` and its allowed range unless `value` is in `Interval(lo, hi, lo_open,
     hi_open)`."""
     allowed = Interval(lo, hi, lo_open, hi_open)
@@ -44,12 +55,17 @@ def check_hyper(name: str, value, lo: float = 0., hi: float = math.inf, lo_open:
     if value not in allowed: raise ValueError(f"{name} must be in {allowed}, got {value}")
 
 # %% ../nbs/04_sgd.ipynb #4d071e84
-def as_float(x) -> float:
+def as_float(
+    x: float | Tensor,  # a number, or a one-element tensor
+) -> float:
     "A hyper-parameter as a Python number (`lr` may be a one-element tensor)."
     return x.item() if isinstance(x, Tensor) else x
 
 # %% ../nbs/04_sgd.ipynb #cbcbec1c
-def chunk_bounds(sizes: list, max_size: int) -> list:
+def chunk_bounds(
+    sizes: list,  # item sizes (numbers of elements), in order
+    max_size: int,  # the most elements a run may hold
+) -> list:  # `(lo, hi)` index pairs covering `range(len(sizes))`
     """Split consecutive items of `sizes` into runs `(lo, hi)` totalling at most `max_size` (an item larger than that
     gets a run of its own)."""
     bounds, lo, total = [], 0, 0
@@ -73,11 +89,18 @@ class BaseOptimizer(Optimizer):
         2**20
     )  # elements per foreach call: temporaries small enough to be reused and to stay in the CPU cache
 
-    def __init__(self, params, defaults: dict):
+    def __init__(
+        self,
+        params,  # an iterable of tensors, or of dicts (param groups) with a `params` key and their own hyper-parameters
+        defaults: dict,  # every hyper-parameter's default, for groups that leave it out
+    ):
         self.check_group(defaults)  # before the params, so errors come in torch's order
         super().__init__(params, defaults)
 
-    def check_group(self, group: dict):
+    def check_group(
+        self,
+        group: dict,  # a param group, or the defaults
+    ):
         "Raise a `ValueError` for a hyper-parameter of `group` outside its range in the class's `hypers` table."
         if group.get('fused') and group.get('foreach'):
             raise ValueError("fused=True and foreach=True cannot be set together")
@@ -91,7 +114,10 @@ class BaseOptimizer(Optimizer):
                 raise ValueError(f"{name} must be all numbers or all one-element tensors, got {value!r}")
             for i, (v, a) in enumerate(zip(value, allowed)): check_hyper(f'{name}[{i}]', v, *a)
 
-    def add_param_group(self, param_group: dict):
+    def add_param_group(
+        self,
+        param_group: dict,  # `params` and any hyper-parameters that differ from the defaults
+    ):
         """Add a param group completed from the defaults; a group with a bad hyper-parameter is refused and leaves
         the optimiser unchanged."""
         super().add_param_group(param_group)
@@ -115,28 +141,58 @@ class BaseOptimizer(Optimizer):
                     p_state['step'] = torch.tensor(float(p_state['step']))
                 for k, v in self.init_state(p, group).items(): p_state.setdefault(k, v)
 
-    def init_state(self, p: Tensor, group: dict) -> dict:
+    def init_state(
+        self,
+        p: Tensor,  # the param
+        group: dict,  # its param group
+    ) -> dict:  # the param's initial state, by name
         "The state a param starts with before its first step (none here)."
         return {}
 
-    def group_step(self, group: dict):
+    def group_step(
+        self,
+        group: dict,  # the param group about to be updated
+    ):
         """Work done once per group at every step, before its params are updated, even if none has a gradient
         (nothing here)."""
 
-    def update_single(self, group: dict, params: list, grads: list, states: list):
+    def update_single(
+        self,
+        group: dict,  # the param group: its hyper-parameters and its `params`
+        params: list,  # the group's params that have a gradient
+        grads: list,  # their gradients
+        states: list,  # their state dicts, updated in place
+    ):
         "Update `params` one tensor at a time, from `grads` (already negated for `maximize`) and their `states`."
         raise NotImplementedError
 
-    def update_foreach(self, group: dict, params: list, grads: list, states: list):
+    def update_foreach(
+        self,
+        group: dict,  # the param group: its hyper-parameters and its `params`
+        params: list,  # the group's params that have a gradient
+        grads: list,  # their gradients
+        states: list,  # their state dicts, updated in place
+    ):
         "The same update as `update_single`, with `torch._foreach_*` ops on the whole lists."
         raise NotImplementedError
 
-    def update_fused(self, group: dict, params: list, grads: list, states: list):
+    def update_fused(
+        self,
+        group: dict,  # the param group: its hyper-parameters and its `params`
+        params: list,  # the group's params that have a gradient
+        grads: list,  # their gradients
+        states: list,  # their state dicts, updated in place
+    ):
         """The same update in one compiled kernel call for the whole group (lesson 20); `grads` are not negated, the
         kernel obeys `maximize`."""
         raise NotImplementedError
 
-    def use_fused(self, group: dict, params: list, grads: list) -> bool:
+    def use_fused(
+        self,
+        group: dict,  # the param group: its hyper-parameters and its `params`
+        params: list,  # the group's params that have a gradient
+        grads: list,  # their gradients
+    ) -> bool:
         """Whether `group` steps with `update_fused`: asked for (`fused=True`, or `None` with `foreach=None`),
         written for this class, and available for these tensors (lesson 20; falls back to foreach with one warning
         where it cannot be built)."""
@@ -158,7 +214,10 @@ class BaseOptimizer(Optimizer):
         else: self.update_single(group, params, [-g for g in grads] if group['maximize'] else grads, states)
 
     @torch.no_grad()
-    def step(self, closure=None):
+    def step(
+        self,
+        closure: Callable | None = None,  # re-evaluates the model and returns the loss (with gradients enabled)
+    ):  # the closure's loss, or `None`
         "Update every param that has a gradient; `closure`, if given, re-evaluates the model and returns the loss."
         loss = None
         if closure is not None:
@@ -190,8 +249,16 @@ class SGD(BaseOptimizer):
     `torch.optim.SGD` it has no momentum (that is lesson 05's `Momentum`), so torch's SGD cannot load its state dict
     (torch's needs a `momentum` key); the other way round works."""
     hypers = dict(lr=NONNEG, weight_decay=NONNEG)
-    def __init__(self, params, lr: float = 1e-3, weight_decay: float = 0., decoupled_weight_decay: bool = False,
-                 maximize: bool = False, foreach: bool = None, fused: bool = None):
+    def __init__(
+        self,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 1e-3,  # the learning rate, >= 0 (a number or a one-element tensor)
+        weight_decay: float = 0.,  # >= 0: L2, or decoupled with `decoupled_weight_decay`
+        decoupled_weight_decay: bool = False,  # shrink the params by `1 - lr * weight_decay` instead of L2
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
+    ):
         defaults = dict(lr=lr, weight_decay=weight_decay, decoupled_weight_decay=decoupled_weight_decay,
                         maximize=maximize, foreach=foreach, fused=fused)
         super().__init__(params, defaults)
@@ -214,7 +281,10 @@ class SGD(BaseOptimizer):
         torch._foreach_add_(params, grads, alpha=-lr)
 
 # %% ../nbs/04_sgd.ipynb #483fd113
-def param_groups_no_wd(model: nn.Module, weight_decay: float) -> list:
+def param_groups_no_wd(
+    model: nn.Module,  # the model; only params with `requires_grad` are taken
+    weight_decay: float,  # the decay of the matrices and kernels (>= 0)
+) -> list:  # one or two param groups (empty ones left out)
     """Two param groups of `model`'s trainable params: matrices and kernels with `weight_decay`, 1-d tensors (biases,
     norm layers) with none."""
     check_hyper('weight_decay', weight_decay)

@@ -9,6 +9,7 @@ __all__ = ['one_thread', 'toy_model', 'two_param_groups', 'train_toy', 'check_pa
 # %% ../nbs/04a_testing.ipynb #2ad61fc9
 import copy, io
 from contextlib import contextmanager
+from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -25,7 +26,9 @@ def one_thread():
     finally: torch.set_num_threads(n)
 
 # %% ../nbs/04a_testing.ipynb #673d50a2
-def toy_model(seed: int = 0) -> nn.Module:
+def toy_model(
+    seed: int = 0,  # seeds the initial weights (a forked RNG, so the global one is untouched)
+) -> nn.Module:  # Linear(5, 8), LayerNorm(8), Tanh, Linear(8, 3)
     """A tiny MLP with a LayerNorm (so it has matrices and 1-d params), initialised from `seed` without touching the
     global RNG."""
     with torch.random.fork_rng():
@@ -33,14 +36,23 @@ def toy_model(seed: int = 0) -> nn.Module:
         return nn.Sequential(nn.Linear(5, 8), nn.LayerNorm(8), nn.Tanh(), nn.Linear(8, 3))
 
 # %% ../nbs/04a_testing.ipynb #1d11bba1
-def two_param_groups(model: nn.Module, **group1) -> list:
+def two_param_groups(
+    model: nn.Module,  # the model whose params are split by dimension
+    **group1,  # hyper-parameters of group 1 (the 1-d params), e.g. `lr=0.1`
+) -> list:  # two param groups
     """Param groups for `model`: matrices in group 0 (the optimiser's defaults), 1-d params in group 1 with
     hyper-parameters `group1`."""
     params = list(model.parameters())
     return [{'params': [p for p in params if p.ndim > 1]}, {'params': [p for p in params if p.ndim <= 1], **group1}]
 
 # %% ../nbs/04a_testing.ipynb #0bffece0
-def train_toy(model: nn.Module, opt: Optimizer, steps: range, seed: int = 0, sched: callable = None):
+def train_toy(
+    model: nn.Module,  # a `toy_model` (its last layer's bias loses its grad every 5th step)
+    opt: Optimizer,  # the optimiser of `model`'s params
+    steps: range,  # step indices; each seeds its batch, so a run can be split and resumed
+    seed: int = 0,  # mixed into each batch's seed
+    sched: Callable | None = None,  # a scheduler with `step()`, stepped after the optimiser
+):
     """One `opt` step (then `sched` step) per index in `steps`, on a random batch seeded by the index; every 5th step
     the last bias has no grad."""
     sign = -1 if opt.param_groups[0].get('maximize') else 1  # a maximising optimiser climbs the negated loss
@@ -58,8 +70,17 @@ def _with_idle_group(groups: list) -> list:
     "`groups` and one more: a 3x3 matrix that never gets a gradient."
     return groups + [{'params': [nn.Parameter(torch.ones(3, 3))]}]
 
-def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: callable = None, eps: float = 1e-5,
-                 seed: int = 0, chunk: int = None, idle_group: bool = False):
+def check_parity(
+    ours: Callable,  # builds the optimiser under test from param groups
+    theirs: Callable,  # builds the reference optimiser (torch's twin, say) from param groups
+    group1: dict | None = None,  # hyper-parameters of the second param group (the 1-d params)
+    n_steps: int = 100,  # training steps
+    sched: Callable | None = None,  # builds a scheduler from an optimiser, one for each
+    eps: float = 1e-5,  # tolerance of `test_close` on params and state
+    seed: int = 0,  # seeds the model and the batches
+    chunk: int | None = None,  # `ours`'s `foreach_chunk` (elements per foreach call); `None`: the class's
+    idle_group: bool = False,  # add a group whose param never has a gradient
+) -> list:  # the two optimisers, ours first
     """Train two copies of `toy_model` with `ours` and `theirs` (callables taking param groups); params and state
     must agree to `eps`. `chunk` sets `ours`'s `foreach_chunk` (several foreach calls per group); `idle_group` adds a
     group whose param never has a gradient, which `ours` must leave untouched and without state."""
@@ -81,7 +102,13 @@ def check_parity(ours, theirs, group1: dict = None, n_steps: int = 100, sched: c
     return opts
 
 # %% ../nbs/04a_testing.ipynb #95d3e86b
-def check_round_trip(make_opt, group1: dict = None, n_before: int = 5, n_after: int = 5, seed: int = 0):
+def check_round_trip(
+    make_opt: Callable,  # builds the optimiser from param groups
+    group1: dict | None = None,  # hyper-parameters of the second param group (the 1-d params)
+    n_before: int = 5,  # steps before saving
+    n_after: int = 5,  # steps after loading, compared bitwise
+    seed: int = 0,  # seeds the model and the batches
+):
     """Save model and `make_opt(param_groups)` after `n_before` steps, load into fresh ones: the next `n_after` steps
     must be bitwise those of an unbroken run."""
     def fresh(model_seed):
@@ -100,8 +127,16 @@ def check_round_trip(make_opt, group1: dict = None, n_before: int = 5, n_after: 
     for a, b in zip(model.parameters(), resumed.parameters()): test(a, b, torch.equal, 'bitwise equal')
 
 # %% ../nbs/04a_testing.ipynb #41b6186c
-def check_state_transfer(src, dst, group1: dict = None, n_before: int = 5, n_after: int = 20, eps: float = 1e-5,
-                         seed: int = 0, edit: callable = None) -> tuple:
+def check_state_transfer(
+    src: Callable,  # builds the optimiser whose state dict is saved, from param groups
+    dst: Callable,  # builds the optimiser that loads it
+    group1: dict | None = None,  # hyper-parameters of the second param group (the 1-d params)
+    n_before: int = 5,  # steps of `src` before the transfer
+    n_after: int = 20,  # steps of both after it, compared
+    eps: float = 1e-5,  # tolerance of `test_close` on the params
+    seed: int = 0,  # seeds the model and the batches
+    edit: Callable | None = None,  # changes the state dict in place before `dst` loads it
+) -> tuple:  # the two optimisers, `src`'s first
     """`src` trains `toy_model` for `n_before` steps; its state dict (changed in place by `edit`, if given) loads
     into `dst` (another class, say torch's twin) on a copy of the model: the next `n_after` steps of both must agree
     to `eps`."""
@@ -119,7 +154,13 @@ def check_state_transfer(src, dst, group1: dict = None, n_before: int = 5, n_aft
     return a, b
 
 # %% ../nbs/04a_testing.ipynb #e49a5d32
-def check_complex_parity(ours, theirs, n_steps: int = 25, eps: float = 1e-5, seed: int = 0) -> tuple:
+def check_complex_parity(
+    ours: Callable,  # builds the optimiser under test from param groups
+    theirs: Callable,  # builds the reference optimiser from param groups
+    n_steps: int = 25,  # training steps
+    eps: float = 1e-5,  # tolerance of `test_close` on params and state
+    seed: int = 0,  # seeds the initial weights and the batches
+) -> list:  # the two optimisers, ours first
     """Train a complex64 matrix and a real bias with `ours` and `theirs` (callables taking param groups) for
     `n_steps` on random complex least-squares batches; params and state must agree to `eps`."""
     with torch.random.fork_rng():
@@ -151,7 +192,10 @@ def _tensors_equal(a, b) -> bool:
     if isinstance(a, (list, tuple)): return type(a) == type(b) and len(a) == len(b) and all(map(_tensors_equal, a, b))
     return a == b
 
-def check_optimizer_contract(make_opt, seed: int = 0):
+def check_optimizer_contract(
+    make_opt: Callable,  # builds the optimiser from param groups
+    seed: int = 0,  # seeds the model and the input
+):
     """The behaviours `torch.optim`'s own tests demand of every optimiser, checked on `make_opt(param_groups)` for
     `toy_model`: repr, closure, step hooks, no-op without grads, integer state keys, `weights_only` loading, and a
     state dict that survives two loads unchanged."""
