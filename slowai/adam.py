@@ -200,8 +200,8 @@ class RAdam(BaseOptimizer):
     r"""Rectified Adam (Liu et al. 2019) as `torch.optim.RAdam`: while $\rho_t \le 5$, $p \leftarrow p - \eta\,\hat m$;
     after, Adam's step $\eta\, r_t\, \hat m \sqrt{1-\beta_2^t}/(\sqrt{v}+\epsilon)$ with rectification $r_t$.
     `weight_decay` is L2, or decoupled with `decoupled_weight_decay`. Complex params are updated as pairs of reals, as
-    in torch. `fused` (default: where available) steps with lesson 20's compiled kernel (torch has none for RAdam),
-    within a few ulps of torch's foreach step."""
+    in torch. `fused=True` steps with lesson 20's compiled kernel (torch has none for RAdam), within a few ulps of
+    torch's foreach step; it is not the default, as it did not beat the foreach step in lesson 20's timings."""
     hypers, complex_as_real = ADAM_HYPERS, True
 
     def __init__(
@@ -214,7 +214,7 @@ class RAdam(BaseOptimizer):
         decoupled_weight_decay: bool = False,  # AdamW's decay: shrink the params by `1 - lr * weight_decay` first
         maximize: bool = False,  # climb the objective instead of descending it
         foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
-        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: foreach (the kernel did not pay, lesson 20)
     ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         decoupled_weight_decay=decoupled_weight_decay, maximize=maximize, foreach=foreach, fused=fused)
@@ -222,6 +222,9 @@ class RAdam(BaseOptimizer):
 
     def init_state(self, p, group): return adam_state(p)
     update_single, update_foreach = staticmethod(radam_single), staticmethod(radam_foreach)
+
+    def use_fused(self, group, params, grads):
+        return group.get('fused') is True and super().use_fused(group, params, grads)  # only when asked for
 
     def update_fused(self, group, params, grads, states):
         from slowai.fused import radam_fused  # lesson 20

@@ -11,8 +11,7 @@
 // bitwise those of torch.optim's fused=True. One wrinkle: torch's Adam computes the last `numel % 8` elements of each
 // tensor in scalar code that GCC fused differently (v = fma(v, b2, c2 g g) instead of fma(c2 g, g, v b2), and SGD's
 // momentum likewise); `scalar_from` reproduces it. (Measured on an AVX-512 build of torch 2.14; elsewhere those few
-// elements may differ by an ulp.) torch has no fused RMSprop or RAdam: those kernels follow torch's foreach steps,
-// op by op, and differ from them only where torch's CPU sqrt (not correctly rounded) does: a few ulps per step.
+// elements may differ by an ulp.)
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 #include <algorithm>
@@ -280,8 +279,7 @@ void lion_step(std::vector<at::Tensor> params, std::vector<at::Tensor> grads, st
 
 // ---- RMSprop (no torch kernel to match: torch.optim.RMSprop's foreach step, operation by operation) -----------------
 // Each torch._foreach_* op rounds once; the ones whose CPU kernels GCC fuses (add with alpha, addcmul) are written out
-// as fmaf, the others (mul, sqrt, add, addcdiv's divide-then-add) round after each operation as torch's do. The one
-// difference: std::sqrt is correctly rounded, torch's CPU sqrt is not always, so params differ by a few ulps per step.
+// as fmaf, the others (mul, sqrt, add, addcdiv's divide-then-add) round after each operation as torch's do.
 struct RmspropArgs { float neg_lr, alpha, c, eps, wd, mom; bool l2, centered, momentum, maximize; };
 
 template <bool CENTERED, bool MOMENTUM>
