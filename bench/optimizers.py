@@ -12,8 +12,10 @@ The memory-bandwidth bound is the time to read and write the bytes the step must
 grad, exp_avg and exp_avg_sq and writes back three of them: 7 x 4 = 28 bytes per float32 param), at the bandwidth
 of a large in-place add measured on the spot (`slowai.fused.memory_bandwidth`, `slowai.fused.STEP_BYTES`).
 
-Columns: torch's three paths; slowai's fused C++ kernel (lesson 20, built on first use), its foreach and single-tensor
-paths; the stepper (lesson 08). Ratios: slowai fused / torch fused, slowai fused / bound, slowai foreach / torch foreach.
+Columns: torch's three paths (torch has no fused RMSprop or RAdam: '-'); slowai's fused C++ kernel (lesson 20, built
+on first use), its foreach and single-tensor paths; the stepper (lesson 08). Ratios: slowai fused / torch fused,
+slowai fused / torch foreach (what decides whether `fused=None` picks the kernel where torch has none), slowai fused /
+bound, slowai foreach / torch foreach.
 
 By default everything runs on one CPU thread, then on two. On a small shared machine (two cores, other jobs running)
 torch's intra-op threads spend more time waiting for each other than working, and the timings of small tensors become
@@ -69,7 +71,7 @@ def variants(name: str) -> dict:
     ours, theirs, stepper, hypers, _ = OPTIMISERS[name]
     vs = {'torch single': partial(theirs, foreach=False, **hypers), 'torch foreach': partial(theirs, foreach=True, **hypers),
           'torch fused': partial(theirs, fused=True, **hypers) if 'fused' in theirs.__init__.__code__.co_varnames else None,
-          'slowai fused': partial(ours, fused=True, **hypers) if hasattr(ours, 'update_fused') and name not in ('RMSprop', 'RAdam') else None,
+          'slowai fused': partial(ours, fused=True, **hypers),
           'slowai foreach': partial(ours, foreach=True, **hypers), 'slowai single': partial(ours, foreach=False, **hypers),
           'stepper': partial(stepper, **hypers)}
     return vs
@@ -98,8 +100,8 @@ def run(args, threads: int) -> list:
     bw = memory_bandwidth()
     print(f'torch {torch.__version__}, {torch.get_num_threads()} threads, memory bandwidth (in-place add) {bw / 1e9:.1f} GB/s\n')
     cols = ['torch single', 'torch foreach', 'torch fused', 'slowai fused', 'slowai foreach', 'slowai single', 'stepper']
-    ratios = {'fused/torch fused': ('slowai fused', 'torch fused'), 'fused/bound': ('slowai fused', 'bound'),
-              'foreach/torch foreach': ('slowai foreach', 'torch foreach')}
+    ratios = {'fused/torch fused': ('slowai fused', 'torch fused'), 'fused/torch foreach': ('slowai fused', 'torch foreach'),
+              'fused/bound': ('slowai fused', 'bound'), 'foreach/torch foreach': ('slowai foreach', 'torch foreach')}
     rows = []
     for set_name in args.sets.split(','):
         shapes = param_shapes(set_name)

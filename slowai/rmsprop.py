@@ -14,24 +14,26 @@ class RMSprop(BaseOptimizer):
     r"""RMSProp as `torch.optim.RMSprop`: $v \leftarrow \alpha v + (1-\alpha) g^2$, $p \leftarrow p - \eta\, g /
     (\sqrt{v} + \epsilon)$ ($\epsilon$ outside the root); `centered` divides by $\sqrt{v - m^2}$ with $m$ the EWMA of
     $g$; `momentum` $\mu$ steps along $b \leftarrow \mu b + g/(\sqrt{v}+\epsilon)$; `weight_decay` is L2. Complex params
-    are updated as pairs of reals, as in torch."""
+    are updated as pairs of reals, as in torch. `fused` (default: where available) steps with lesson 20's
+    compiled kernel (torch has none for RMSprop), within a few ulps of torch's foreach step."""
     hypers = dict(lr=NONNEG, eps=NONNEG, momentum=UNIT, weight_decay=NONNEG, alpha=UNIT)  # checked in torch's order
     complex_as_real = True
 
     def __init__(
         self,
-        params,
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
-        centered: bool = False,
-        maximize: bool = False,
-        foreach: bool = None,
+        params,  # an iterable of tensors, or of param groups (dicts with `params` and their own hyper-parameters)
+        lr: float = 1e-2,  # the learning rate, >= 0 (a number or a one-element tensor)
+        alpha: float = 0.99,  # in [0, 1]: the decay of the average of the squared gradient
+        eps: float = 1e-8,  # >= 0, added to the root of the average to keep the step finite
+        weight_decay: float = 0.0,  # >= 0: L2, added to the gradient
+        momentum: float = 0.0,  # in [0, 1]: the decay of the buffer of scaled gradients (0: no buffer)
+        centered: bool = False,  # divide by the root of the gradient's variance, not of its mean square
+        maximize: bool = False,  # climb the objective instead of descending it
+        foreach: bool | None = None,  # `False`: one tensor at a time; `True` or `None`: `torch._foreach_*` ops
+        fused: bool | None = None,  # `True`: lesson 20's kernel; `None`: it where available and `foreach` is `None`
     ):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
-                        maximize=maximize, foreach=foreach)
+                        maximize=maximize, foreach=foreach, fused=fused)
         super().__init__(params, defaults)
 
     def init_state(self, p, group):
@@ -39,6 +41,10 @@ class RMSprop(BaseOptimizer):
         if group['momentum'] > 0: state['momentum_buffer'] = torch.zeros_like(p, memory_format=torch.preserve_format)
         if group['centered']: state['grad_avg'] = torch.zeros_like(p, memory_format=torch.preserve_format)
         return state
+
+    def update_fused(self, group, params, grads, states):
+        from slowai.fused import rmsprop_fused  # lesson 20
+        rmsprop_fused(group, params, grads, states)
 
     def update_single(self, group, params, grads, states):
         lr, alpha, eps, wd, mom = (

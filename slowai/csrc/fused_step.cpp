@@ -277,6 +277,135 @@ void lion_step(std::vector<at::Tensor> params, std::vector<at::Tensor> grads, st
   });
 }
 
+// ---- RMSprop (no torch kernel to match: torch.optim.RMSprop's foreach step, operation by operation) -----------------
+// Each torch._foreach_* op rounds once; the ones whose CPU kernels GCC fuses (add with alpha, addcmul) are written out
+// as fmaf, the others (mul, sqrt, add, addcdiv's divide-then-add) round after each operation as torch's do.
+struct RmspropArgs { float neg_lr, alpha, c, eps, wd, mom; bool l2, centered, momentum, maximize; };
+
+template <bool CENTERED, bool MOMENTUM>
+SLOWAI_INLINE void rmsprop_loop(float* __restrict p, const float* __restrict g, float* __restrict v,
+                                float* __restrict ga, float* __restrict b, int64_t lo, int64_t hi,
+                                const RmspropArgs& a) {
+  const float neg_lr = a.neg_lr, alpha = a.alpha, c = a.c, eps = a.eps, wd = a.l2 ? a.wd : 0.f, mom = a.mom;
+  const float sign = a.maximize ? -1.f : 1.f;
+  const bool l2 = a.l2;
+#pragma omp simd
+  for (int64_t i = lo; i < hi; ++i) {
+    float gi = g[i] * sign, pi = p[i];
+    if (l2) gi = __builtin_fmaf(pi, wd, gi);                   // _foreach_add(grads, params, alpha=wd)
+    float vi = __builtin_fmaf(c * gi, gi, v[i] * alpha);       // _foreach_mul_(v, alpha); _foreach_addcmul_(v, g, g, c)
+    v[i] = vi;
+    float avg;
+    if (CENTERED) {
+      float gai = lerp_torch(ga[i], gi, c);                    // _foreach_lerp_(grad_avg, g, 1 - alpha)
+      ga[i] = gai;
+      avg = std::sqrt(__builtin_fmaf(-gai, gai, vi)) + eps;    // addcmul(v, ga, ga, value=-1), sqrt, + eps
+    } else avg = std::sqrt(vi) + eps;
+    if (MOMENTUM) {
+      float bi = b[i] * mom + gi / avg;                        // _foreach_mul_(buf, mom); addcdiv_(buf, g, avg)
+      b[i] = bi;
+      p[i] = __builtin_fmaf(bi, neg_lr, pi);                   // _foreach_add_(params, buf, alpha=-lr)
+    } else p[i] = pi + (neg_lr * gi) / avg;                    // _foreach_addcdiv_(params, g, avg, value=-lr)
+  }
+}
+
+SLOWAI_CLONES void rmsprop_range(float* p, const float* g, float* v, float* ga, float* b, int64_t lo, int64_t hi,
+                                 const RmspropArgs& a) {
+  if (a.centered && a.momentum) rmsprop_loop<true, true>(p, g, v, ga, b, lo, hi, a);
+  else if (a.centered) rmsprop_loop<true, false>(p, g, v, ga, b, lo, hi, a);
+  else if (a.momentum) rmsprop_loop<false, true>(p, g, v, ga, b, lo, hi, a);
+  else rmsprop_loop<false, false>(p, g, v, ga, b, lo, hi, a);
+}
+
+void count_steps(const std::vector<at::Tensor>& steps, size_t n) {
+  TORCH_CHECK(steps.size() == n, "slowai fused step: one step count per param");
+  for (size_t i = 0; i < n; ++i) {
+    TORCH_CHECK(steps[i].scalar_type() == at::kFloat && steps[i].numel() == 1 && steps[i].device().is_cpu(),
+                "slowai fused step: step[", i, "] must be a one-element float32 CPU tensor");
+    *steps[i].data_ptr<float>() += 1.0f;
+  }
+}
+
+void rmsprop_step(std::vector<at::Tensor> params, std::vector<at::Tensor> grads, std::vector<at::Tensor> square_avgs,
+                  std::vector<at::Tensor> grad_avgs, std::vector<at::Tensor> bufs, std::vector<at::Tensor> steps,
+                  double lr, double alpha, double eps, double weight_decay, double momentum, bool centered,
+                  bool maximize) {
+  check_list(params, params, "params"); check_list(grads, params, "grads");
+  check_list(square_avgs, params, "square_avg");
+  if (centered) check_list(grad_avgs, params, "grad_avg");
+  if (momentum > 0) check_list(bufs, params, "momentum_buffer");
+  count_steps(steps, params.size());
+  RmspropArgs a{float(-lr), float(alpha), float(1 - alpha), float(eps), float(weight_decay), float(momentum),
+                weight_decay != 0, centered, momentum > 0, maximize};
+  std::vector<int64_t> numels;
+  for (auto& x : params) numels.push_back(x.numel());
+  for_ranges(numels, [&](int64_t t, int64_t lo, int64_t hi) {
+    rmsprop_range(params[t].data_ptr<float>(), grads[t].data_ptr<float>(), square_avgs[t].data_ptr<float>(),
+                  centered ? grad_avgs[t].data_ptr<float>() : nullptr, a.momentum ? bufs[t].data_ptr<float>() : nullptr,
+                  lo, hi, a);
+  });
+}
+
+// ---- RAdam (torch.optim.RAdam's foreach step, operation by operation) ----------------------------------------------
+// Per tensor, torch computes in double: rho_t, the rectification r_t (0 while rho_t <= 5), and two scalars, rounded
+// to float32 when handed to the foreach ops: s = sqrt(1 - b2^t) lr r_t / (1 - b1^t) * -1 and
+// u = lr (r_t == 0) / (1 - b1^t) * -1. Then buffer = 1 / ((sqrt(v) + eps) / s) + u and p += m * buffer. While
+// unrectified, s is -0, the buffer 1 / (x / -0) + u is exactly u, and the kernel skips the square root.
+struct RadamArgs { float w1, c2, b2, eps, wd, decay; bool l2, decoupled, maximize; };
+struct RadamTensor { float s, u; bool rect; };
+
+template <bool RECT>
+SLOWAI_INLINE void radam_loop(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                              int64_t lo, int64_t hi, const RadamArgs& a, const RadamTensor& t) {
+  const float w1 = a.w1, c2 = a.c2, b2 = a.b2, eps = a.eps, wd = a.l2 ? a.wd : 0.f, decay = a.decoupled ? a.decay : 1.f;
+  const float sign = a.maximize ? -1.f : 1.f, s = t.s, u = t.u;
+  const bool l2 = a.l2, decoupled = a.decoupled;
+#pragma omp simd
+  for (int64_t i = lo; i < hi; ++i) {
+    float gi = g[i] * sign, pi = p[i];
+    if (decoupled) pi = pi * decay;                            // _foreach_mul_(params, 1 - lr wd)
+    if (l2) gi = __builtin_fmaf(pi, wd, gi);                   // _foreach_add(grads, params, alpha=wd)
+    float mi = lerp_torch(m[i], gi, w1);                       // _foreach_lerp_(exp_avg, g, 1 - b1)
+    float vi = __builtin_fmaf(c2 * gi, gi, v[i] * b2);         // _foreach_mul_(v, b2); addcmul_(v, g, g, 1 - b2)
+    m[i] = mi; v[i] = vi;
+    float buf = RECT ? 1.0f / ((std::sqrt(vi) + eps) / s) : u;  // sqrt, + eps, / s, reciprocal (+ u, which is 0 here)
+    p[i] = __builtin_fmaf(mi, buf, pi);                        // _foreach_addcmul_(params, exp_avg, buffer)
+  }
+}
+
+SLOWAI_CLONES void radam_range(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi, const RadamArgs& a,
+                               const RadamTensor& t) {
+  if (t.rect) radam_loop<true>(p, g, m, v, lo, hi, a, t); else radam_loop<false>(p, g, m, v, lo, hi, a, t);
+}
+
+void radam_step(std::vector<at::Tensor> params, std::vector<at::Tensor> grads, std::vector<at::Tensor> exp_avgs,
+                std::vector<at::Tensor> exp_avg_sqs, std::vector<at::Tensor> steps, double lr, double beta1,
+                double beta2, double eps, double weight_decay, bool decoupled, bool maximize) {
+  check_list(params, params, "params"); check_list(grads, params, "grads");
+  check_list(exp_avgs, params, "exp_avg"); check_list(exp_avg_sqs, params, "exp_avg_sq");
+  count_steps(steps, params.size());
+  RadamArgs a{float(1 - beta1), float(1 - beta2), float(beta2), float(eps), float(weight_decay),
+              float(1 - lr * weight_decay), weight_decay != 0 && !decoupled, weight_decay != 0 && decoupled, maximize};
+  const int64_t n = params.size();
+  const double rho_inf = 2 / (1 - beta2) - 1;
+  std::vector<RadamTensor> ts(n);
+  std::vector<int64_t> numels(n);
+  for (int64_t i = 0; i < n; ++i) {
+    double t = *steps[i].data_ptr<float>(), b2t = std::pow(beta2, t), bc1 = 1 - std::pow(beta1, t);
+    double rho_t = rho_inf - 2 * t * b2t / (1 - b2t);   // Python's order of operations, in double, as torch's
+    double rect = 0.0;
+    if (rho_t > 5) rect = std::pow((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t), 0.5);
+    double unrect = rect > 0 ? 0.0 : 1.0;
+    ts[i] = RadamTensor{float(std::pow(1 - b2t, 0.5) * (lr * rect / bc1) * -1), float((lr * unrect / bc1) * -1),
+                        rect > 0};
+    numels[i] = params[i].numel();
+  }
+  for_ranges(numels, [&](int64_t i, int64_t lo, int64_t hi) {
+    radam_range(params[i].data_ptr<float>(), grads[i].data_ptr<float>(), exp_avgs[i].data_ptr<float>(),
+                exp_avg_sqs[i].data_ptr<float>(), lo, hi, a, ts[i]);
+  });
+}
+
 // ---- stochastic rounding on its own, for tests and the lesson -----------------------------------------------------
 at::Tensor round_bf16_stochastic(const at::Tensor& x, int64_t seed) {
   TORCH_CHECK(x.device().is_cpu() && x.scalar_type() == at::kFloat,
@@ -297,5 +426,7 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("sgd_step", &sgd_step, "SGD (momentum, Nesterov, L2 or decoupled decay) on lists of float32 CPU tensors");
   m.def("adam_step", &adam_step, "Adam/AdamW (AMSGrad, maximize) on lists of float32 CPU params, float32 or bf16 state");
   m.def("lion_step", &lion_step, "Lion on lists of float32 CPU tensors");
+  m.def("rmsprop_step", &rmsprop_step, "RMSprop (centered, momentum, L2 decay) as torch's foreach step, float32 CPU");
+  m.def("radam_step", &radam_step, "RAdam (L2 or decoupled decay, rectification per tensor) as torch's foreach step");
   m.def("round_bf16_stochastic", &round_bf16_stochastic, "float32 -> bfloat16, rounded up or down at random, unbiased");
 }
