@@ -78,6 +78,31 @@ def figures_without_alt(nbs_path: Path) -> list:
                 problems.append(f'{fn.name} cell {i}: a figure without alt text (add \'#| fig-alt: "..."\'): {first[:60]!r}')
     return problems
 
+COLUMN_PX, MAX_FIG_PX = 800, 1120  # Quarto's text column; 10-pt text of a wider figure shows below 10 px in it
+
+def png_css_width(o: dict) -> int:
+    "The width in CSS pixels a PNG output is shown at: its `width` metadata (retina images) or its pixel width."
+    import base64, struct
+    w = o.get('metadata', {}).get('image/png', {}).get('width')
+    if w: return int(w)
+    head = base64.b64decode(''.join(o['data']['image/png'])[:48])
+    return struct.unpack('>I', head[16:20])[0]
+
+def wide_figures(nbs_path: Path) -> list:
+    """Figures so wide that the column shrinks them until 10-pt text is under 10 px on screen (a figure of W CSS px is
+    shown at 800/W of its size; matplotlib's 10 pt is about 14 px at 100 dpi): split wide small multiples into rows,
+    or make the figure about 10 in wide at 100 dpi."""
+    problems = []
+    for fn in sorted(nbs_path.glob('*.ipynb')):
+        if fn.name.startswith('_'): continue
+        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
+            for o in cell.get('outputs', []):
+                if 'image/png' not in o.get('data', {}): continue
+                w = png_css_width(o)
+                if w > MAX_FIG_PX:
+                    problems.append(f'{fn.name} cell {i}: a figure {w} px wide is shown at {COLUMN_PX / w:.0%}, its text too small to read')
+    return problems
+
 def noisy_outputs(nbs_path: Path) -> list:
     """Saved outputs a reader should not see: an HTML output that is only a `<style>` block (fastprogress writes its CSS
     as an output of its own, which pages show as an empty box), and any HTML output that loads an outside resource
@@ -119,7 +144,7 @@ def main() -> int:
     nbs = sorted(p for p in proc.glob('*.ipynb'))
     expected = sorted(p.name for p in Path(cfg.nbs_path).glob('*.ipynb') if not p.name.startswith('_'))
     failures = [f'{n}: not processed' for n in expected if not (proc / n).exists()]
-    failures += figures_without_alt(Path(cfg.nbs_path)) + noisy_outputs(Path(cfg.nbs_path))
+    failures += figures_without_alt(Path(cfg.nbs_path)) + noisy_outputs(Path(cfg.nbs_path)) + wide_figures(Path(cfg.nbs_path))
     for nb in nbs:
         html = out / (nb.stem + '.html')
         front = normalise(nb)
