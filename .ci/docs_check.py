@@ -40,8 +40,100 @@ def normalise(nb_path: Path) -> dict:
             if o['output_type'] == 'execute_result' and not isinstance(o.get('execution_count'), int):
                 o['output_type'] = 'display_data'; o.pop('execution_count', None)
     nb['cells'] = cells
+    alt_into_html(nb)
     nb_path.write_text(json.dumps(nb), encoding='utf-8')
     return front
+
+IMAGE_TYPES = ('image/png', 'image/jpeg', 'image/svg+xml', 'image/gif')
+
+def fig_alt(source: str):
+    """The text alternative a code cell gives its figure: the value of the cell option `#| fig-alt:` (or, failing that,
+    the caption `#| fig-cap:`), read as Quarto reads cell options, as YAML; None when there is none. A value YAML cannot
+    read as a string (an unquoted `: ` inside, say) raises ValueError: Quarto would stop on it."""
+    for key in ('fig-alt', 'fig-cap'):
+        m = re.search(rf'^#\|\s*{key}:(.*)$', source, re.M)
+        if not m: continue
+        try: v = yaml.safe_load(m.group(1))
+        except yaml.YAMLError as e: raise ValueError(f'#| {key}: is not valid YAML (quote it): {str(e).splitlines()[0]}')
+        if not isinstance(v, str) or not v.strip(): raise ValueError(f'#| {key}: must be a non-empty string')
+        return v.strip()
+    return None
+
+def figures_without_alt(nbs_path: Path) -> list:
+    """Code cells of the source notebooks that show a figure (an image output, or an HTML output holding an `<img>`,
+    a `<canvas>` or an animation) but give it no text alternative: Quarto takes the `alt` of a cell's figure from the
+    cell option `#| fig-alt: "..."` (or, failing that, the caption `#| fig-cap: ...`). One problem per such cell."""
+    problems = []
+    for fn in sorted(nbs_path.glob('*.ipynb')):
+        if fn.name.startswith('_'): continue
+        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
+            if cell['cell_type'] != 'code': continue
+            src = ''.join(cell['source'])
+            shows = any(k in IMAGE_TYPES or (k == 'text/html' and re.search(r'<(img|canvas)\b|class="animation"', ''.join(v)))
+                        for o in cell.get('outputs', []) for k, v in o.get('data', {}).items())
+            try: alt = fig_alt(src)
+            except ValueError as e: problems.append(f'{fn.name} cell {i}: {e}'); continue
+            if shows and not alt:
+                first = next((l for l in src.splitlines() if l.strip() and not l.startswith('#|')), '')
+                problems.append(f'{fn.name} cell {i}: a figure without alt text (add \'#| fig-alt: "..."\'): {first[:60]!r}')
+    return problems
+
+COLUMN_PX, MAX_FIG_PX = 800, 1120  # Quarto's text column; 10-pt text of a wider figure shows below 10 px in it
+
+def png_css_width(o: dict) -> int:
+    "The width in CSS pixels a PNG output is shown at: its `width` metadata (retina images) or its pixel width."
+    import base64, struct
+    w = o.get('metadata', {}).get('image/png', {}).get('width')
+    if w: return int(w)
+    head = base64.b64decode(''.join(o['data']['image/png'])[:48])
+    return struct.unpack('>I', head[16:20])[0]
+
+def wide_figures(nbs_path: Path) -> list:
+    """Figures so wide that the column shrinks them until 10-pt text is under 10 px on screen (a figure of W CSS px is
+    shown at 800/W of its size; matplotlib's 10 pt is about 14 px at 100 dpi): split wide small multiples into rows,
+    or make the figure about 10 in wide at 100 dpi."""
+    problems = []
+    for fn in sorted(nbs_path.glob('*.ipynb')):
+        if fn.name.startswith('_'): continue
+        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
+            for o in cell.get('outputs', []):
+                if 'image/png' not in o.get('data', {}): continue
+                w = png_css_width(o)
+                if w > MAX_FIG_PX:
+                    problems.append(f'{fn.name} cell {i}: a figure {w} px wide is shown at {COLUMN_PX / w:.0%}, its text too small to read')
+    return problems
+
+def noisy_outputs(nbs_path: Path) -> list:
+    """Saved outputs a reader should not see: an HTML output that is only a `<style>` block (fastprogress writes its CSS
+    as an output of its own, which pages show as an empty box), and any HTML output that loads an outside resource
+    (`<link href="http...">`, `<script src="http...">`, `@import url(http...)`: blank offline and a privacy leak)."""
+    problems = []
+    for fn in sorted(nbs_path.glob('*.ipynb')):
+        if fn.name.startswith('_'): continue
+        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
+            for o in cell.get('outputs', []):
+                h = ''.join(o.get('data', {}).get('text/html', ''))
+                if not h: continue
+                if re.fullmatch(r'\s*(<style\b.*?</style>\s*)+', h, re.S):
+                    problems.append(f'{fn.name} cell {i}: an output that is only a <style> block (run python .ci/tidy_outputs.py)')
+                if re.search(r'<(link|script|img|iframe)\b[^>]*\b(href|src)\s*=\s*["\']?(https?:)?//|@import\s+url\(\s*["\']?(https?:)?//', h, re.I):
+                    problems.append(f'{fn.name} cell {i}: an HTML output loads an outside resource')
+    return problems
+
+def alt_into_html(nb: dict) -> None:
+    "Pandoc's ipynb reader ignores `#| fig-alt:`: give each such cell's PNG outputs an HTML <img> carrying the alt text."
+    import base64, html
+    for cell in nb['cells']:
+        try: alt = fig_alt(''.join(cell['source'])) if cell['cell_type'] == 'code' else None
+        except ValueError: alt = None  # reported by figures_without_alt
+        if not alt: continue
+        for o in cell.get('outputs', []):
+            png = o.get('data', {}).get('image/png')
+            if not png: continue
+            size = o.get('metadata', {}).get('image/png', {})
+            attrs = ''.join(f' {k}="{size[k]}"' for k in ('width', 'height') if k in size)
+            o['data'] = {'text/html': f'<img src="data:image/png;base64,{"".join(png).strip()}" alt="{html.escape(alt)}"{attrs} />'}
+            o['metadata'] = {}
 
 def main() -> int:
     cfg = get_config()
@@ -52,6 +144,8 @@ def main() -> int:
     nbs = sorted(p for p in proc.glob('*.ipynb'))
     expected = sorted(p.name for p in Path(cfg.nbs_path).glob('*.ipynb') if not p.name.startswith('_'))
     failures = [f'{n}: not processed' for n in expected if not (proc / n).exists()]
+    failures += figures_without_alt(Path(cfg.nbs_path)) + noisy_outputs(Path(cfg.nbs_path))
+    warnings = wide_figures(Path(cfg.nbs_path))  # a warning until every saved figure is refreshed at its new size
     for nb in nbs:
         html = out / (nb.stem + '.html')
         front = normalise(nb)
@@ -66,8 +160,9 @@ def main() -> int:
         title = re.search(r'<h1 class="title">(.*?)</h1>', text, re.S)
         if not title or not title.group(1).strip(): failures.append(f'{nb.name}: the page has no title')
         else: print(f'ok  {html}  "{title.group(1).strip()}"')
+    for w in warnings: print('WARN', w)
     for f in failures: print('FAIL', f)
-    print(f'docs check: {len(nbs) - len([f for f in failures if "not processed" not in f])} pages rendered, {len(failures)} problems')
+    print(f'docs check: {len(nbs) - len([f for f in failures if "not processed" not in f])} pages rendered, {len(failures)} problems, {len(warnings)} warnings (figures too wide)')
     return 1 if failures else 0
 
 if __name__ == '__main__': sys.exit(main())
