@@ -89,6 +89,7 @@ def main() -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it happens, also through .ci/run's pipes
     shutil.rmtree(OUT, ignore_errors=True); OUT.mkdir()
     t0 = time.time()
     html = render()
