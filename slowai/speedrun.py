@@ -40,8 +40,8 @@ class SpeedBlock(nn.Module):
         return self.act(self.norm2(self.conv2(x)))
 
 # %% ../nbs/22_speedrun.ipynb #14ec5f2f
-def speedrun_net(widths: tuple = (32, 64, 128), # channels of the three `SpeedBlock`s
-                 stem: int = 24, # channels of the stem convolution
+def speedrun_net(widths: tuple = (24, 48, 96), # channels of the three `SpeedBlock`s
+                 stem: int = 16, # channels of the stem convolution
                  act=nn.ReLU, # activation class
                 ) -> nn.Sequential:
     "A stem conv at full resolution, one `SpeedBlock` per width (28 -> 14 -> 7 -> 4 pixels), global max pool, a linear head."
