@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['init_loss', 'OverfitResult', 'overfit_batch', 'grad_scaler', 'unscale_grads', 'HealthCB', 'GradClipCB']
 
-# %% ../nbs/17_health.ipynb #e02e6055
-import copy, math
+# %% ../nbs/17_health.ipynb #630b2e0b
+import copy, math, numbers
 from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
@@ -223,9 +223,9 @@ class GradClipCB(Callback):
         max_norm: float,  # the largest global gradient norm let through; larger gradients are scaled down to it
         norm_type: float = 2.0,  # which norm: 2 (Euclidean, the usual), 1, or `math.inf` for the largest entry
     ):
-        if not (isinstance(max_norm, (int, float)) and 0 < max_norm < math.inf):
+        if not (isinstance(max_norm, numbers.Real) and 0 < max_norm < math.inf):
             raise ValueError(f"max_norm must be a finite number > 0, got {max_norm!r}")
-        if not (isinstance(norm_type, (int, float)) and norm_type > 0):
+        if not (isinstance(norm_type, numbers.Real) and norm_type > 0):
             raise ValueError(f"norm_type must be a number > 0 (2: Euclidean, math.inf: the largest entry), "
                              f"got {norm_type!r}")
         self.max_norm, self.norm_type = float(max_norm), float(norm_type)
