@@ -135,6 +135,43 @@ def alt_into_html(nb: dict) -> None:
             o['data'] = {'text/html': f'<img src="data:image/png;base64,{"".join(png).strip()}" alt="{html.escape(alt)}"{attrs} />'}
             o['metadata'] = {}
 
+def _hrefs(html: str) -> set:
+    "The pages an HTML page links to, as notebook stems: 'x.ipynb', './x.html#y' and 'x.html' all give 'x'."
+    stems = set()
+    for h in re.findall(r'<a\s[^>]*?href="([^"]+)"', html):
+        if '://' in h or h.startswith(('#', 'mailto:')): continue
+        name = h.split('#')[0].split('?')[0].rsplit('/', 1)[-1]
+        stems.add(re.sub(r'\.(ipynb|html)$', '', name))
+    return stems
+
+def neighbour_link_problems(out: Path) -> list:
+    "Each lesson page links to its previous lesson (the index, for the first) and its next one (none after the last)."
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import lessons  # .ci/lessons.py: the one place that knows the lesson order
+    ls, probs = lessons.lessons(), []
+    for l in ls:
+        page = out / f'{l.stem}.html'
+        if not page.exists(): continue  # reported as not processed or failed already
+        links = _hrefs(page.read_text(encoding='utf-8'))
+        prev, nxt = lessons.neighbours(l.stem, ls)
+        for kind, stem in (('previous', prev), ('next', nxt)):
+            if stem and stem not in links:
+                probs.append(f'{page.name}: no link to its {kind} lesson {stem} (python .ci/lessons.py adds the navigation cell)')
+    return probs
+
+def heading_order_problems(out: Path) -> list:
+    "On every page the headings go down one level at a time: the title is h1, then no h3 before an h2, and so on."
+    probs = []
+    for page in sorted(out.glob('*.html')):
+        html = page.read_text(encoding='utf-8')
+        body = html.split('</header>', 1)[-1]  # pandoc's title block holds the title, the page's h1
+        level, last = 1, 'the title'
+        for m in re.finditer(r'<h([1-6])\b[^>]*>(.*?)</h\1>', body, re.S):
+            n, text = int(m.group(1)), ' '.join(re.sub(r'<[^>]+>', '', m.group(2)).split())
+            if n > level + 1: probs.append(f'{page.name}: heading "{text}" (h{n}) follows {last} (h{level}): a level is skipped')
+            level, last = n, f'"{text}"'
+    return probs
+
 def main() -> int:
     cfg = get_config()
     proc = Path('_proc')
@@ -160,6 +197,7 @@ def main() -> int:
         title = re.search(r'<h1 class="title">(.*?)</h1>', text, re.S)
         if not title or not title.group(1).strip(): failures.append(f'{nb.name}: the page has no title')
         else: print(f'ok  {html}  "{title.group(1).strip()}"')
+    failures += neighbour_link_problems(out) + heading_order_problems(out)
     for w in warnings: print('WARN', w)
     for f in failures: print('FAIL', f)
     print(f'docs check: {len(nbs) - len([f for f in failures if "not processed" not in f])} pages rendered, {len(failures)} problems, {len(warnings)} warnings (figures too wide)')
