@@ -46,7 +46,8 @@ def render(nb: dict) -> str:
         if opts.get('hide') == 'true' or opts.get('include') == 'false': continue
         if opts.get('echo') != 'false' and code: parts.append(f'```python\n{code}\n```')
         if opts.get('output') != 'false': parts += [md for md in map(output_md, cell.get('outputs', [])) if md]
-    return '\n\n'.join(parts) + '\n'
+    # links between notebooks are relative to nbs/ (the site, Jupyter, Colab); README.md sits at the repository root
+    return re.sub(r'\]\(([0-9][0-9a-z_]*\.ipynb)', r'](nbs/\1', '\n\n'.join(parts)) + '\n'
 
 def main(check: bool) -> int:
     text = render(json.loads(NB.read_text(encoding='utf-8')))
