@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument('--lr-find-iters', type=_number(int), default=100, help='batches per LR range test (default 100)')
     b.add_argument('--no-progress', dest='progress', action='store_false', help='no progress bar over the grid')
     _data_args(b)
-    s = sub.add_parser('speedrun', help='the speed-run: train to 94% test accuracy as fast as possible (lesson 22)')
+    s = sub.add_parser('speedrun', help='the speed-run: train to 94%% test accuracy as fast as possible (lesson 22)')
     s.add_argument('--runs', type=_number(int), default=5, help='runs, with seeds --seed, --seed + 1, ... (default 5)')
     s.add_argument('--seed', type=int, default=0, help='seed of the first run (default 0)')
     s.add_argument('--baseline', action='store_true',
