@@ -46,14 +46,13 @@ class RMSprop(BaseOptimizer):
         from slowai.fused import rmsprop_fused  # lesson 20
         rmsprop_fused(group, params, grads, states)
 
+    @staticmethod
+    def _hypers(group) -> tuple:
+        "The group's learning rate (as a float), alpha, eps, weight decay and momentum, as both paths use them."
+        return as_float(group['lr']), group['alpha'], group['eps'], group['weight_decay'], group['momentum']
+
     def update_single(self, group, params, grads, states):
-        lr, alpha, eps, wd, mom = (
-            as_float(group['lr']),
-            group['alpha'],
-            group['eps'],
-            group['weight_decay'],
-            group['momentum'],
-        )
+        lr, alpha, eps, wd, mom = self._hypers(group)
         for p, g, state in zip(params, grads, states):
             state['step'] += 1
             if wd: g = g.add(p, alpha=wd)
@@ -68,13 +67,7 @@ class RMSprop(BaseOptimizer):
             else: p.addcdiv_(g, denom, value=-lr)
 
     def update_foreach(self, group, params, grads, states):
-        lr, alpha, eps, wd, mom = (
-            as_float(group['lr']),
-            group['alpha'],
-            group['eps'],
-            group['weight_decay'],
-            group['momentum'],
-        )
+        lr, alpha, eps, wd, mom = self._hypers(group)
         torch._foreach_add_([s['step'] for s in states], 1)
         if wd: grads = torch._foreach_add(grads, params, alpha=wd)
         square_avgs = [s['square_avg'] for s in states]

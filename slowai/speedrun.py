@@ -18,6 +18,7 @@ from .data import get_dls, load_fashion_mnist, normalise_stats, split_train_vali
 from .learner import Callback, CancelFitException
 from .adam import AdamW
 from .momentum import Momentum
+from .sgd import param_groups_no_wd
 from .onecycle import train_1cycle
 from .resnet import get_resnet, random_shift_flip
 
@@ -44,9 +45,9 @@ def speedrun_net(widths: tuple = (24, 48, 96), # channels of the three `SpeedBlo
                  stem: int = 16, # channels of the stem convolution
                  act=nn.ReLU, # activation class
                 ) -> nn.Sequential:
-    "A stem conv at full resolution, one `SpeedBlock` per width (28 -> 14 -> 7 -> 4 pixels), global max pool, a linear head."
+    "Stem conv at full resolution, a `SpeedBlock` per width (28 -> 14 -> 7 -> 4 pixels), global max pool, linear head."
     if not widths or stem < 1 or min(widths) < 1:
-        raise ValueError(f"widths must be a non-empty tuple of positive channel counts, stem positive; got {widths}, {stem}")
+        raise ValueError(f"widths must be non-empty positive channel counts and stem positive, got {widths}, {stem}")
     layers = [nn.Conv2d(1, stem, 3, padding=1, bias=False), nn.BatchNorm2d(stem), act()]
     ni = stem
     for nf in widths: layers.append(SpeedBlock(ni, nf, act)); ni = nf
@@ -202,8 +203,7 @@ def train_speedrun(cfg: SpeedrunConfig = None, # the configuration (default: `CP
     set_seed(seed)
     mf = torch.channels_last if cfg.channels_last else torch.contiguous_format
     model = speedrun_net(cfg.widths, cfg.stem, ACTIVATIONS[cfg.act]).to(device, memory_format=mf)
-    groups = [dict(params=[p for p in model.parameters() if p.ndim > 1], weight_decay=cfg.wd),
-              dict(params=[p for p in model.parameters() if p.ndim <= 1], weight_decay=0.)]
+    groups = param_groups_no_wd(model, cfg.wd)  # lesson 04: decay on kernels and the head, none on batch norm
     opt = (Momentum(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=True) if cfg.opt == 'nesterov'
            else AdamW(groups, lr=cfg.lr, betas=(cfg.momentum, 0.99)))
     ema = EMA(model, cfg.ema) if cfg.ema else None
