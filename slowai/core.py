@@ -111,7 +111,7 @@ def _cell(s) -> str:
 def params_table(sym, sig: inspect.Signature) -> str:
     """A markdown table of the parameters of `sym` (whose signature is `sig`): name, type and default as in `sig`, and
     the docments comment (the words after each parameter in the source); a **Returns** row when the return value is
-    annotated or commented. '' when no parameter has a comment."""
+    annotated or commented; nothing when no parameter has a comment."""
     docs = docments(sym)
     if not any(docs.get(k) for k in sig.parameters): return ''
     # the dashes set the columns' shares of the width once a row is long (pandoc's rule): most of it to the details
@@ -125,7 +125,8 @@ def params_table(sym, sig: inspect.Signature) -> str:
     if sig.return_annotation is not empty or docs.get('return'):
         anno = '' if sig.return_annotation is empty else _cell(_type_name(sig.return_annotation))
         rows.append(f"| **Returns** | {anno} |  | {_cell(docs.get('return') or '')} |")
-    return '\n'.join(rows)
+    # in a div of its own (class `params`) so that styles.css can let its cells wrap on a phone
+    return '<div class="params">\n\n' + '\n'.join(rows) + '\n\n</div>'
 
 def _module_line(py: str, sym) -> str:
     """'#L<n>': the line where the module file `py` (say 'slowai/sgd.py') defines `sym`, '' if unknown. Looked up in the
