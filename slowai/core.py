@@ -108,6 +108,12 @@ def _cell(s) -> str:
     "Text fit for one cell of a markdown table: pipes escaped, line breaks as spaces."
     return ' '.join(str(s).split()).replace('|', '\\|')
 
+def _short(s: str, n: int = 24) -> str:
+    "`s` cut at its last space before `n` characters, with an ellipsis: a long default stays whole in the signature."
+    if len(s) <= n: return s
+    cut = s.rfind(' ', 0, n)
+    return (s[:cut] if cut > 0 else s[:n]) + ' …'
+
 def params_table(sym, sig: inspect.Signature) -> str:
     """A markdown table of the parameters of `sym` (whose signature is `sig`): name, type and default as in `sig`, and
     the docments comment (the words after each parameter in the source); a **Returns** row when the return value is
@@ -120,7 +126,7 @@ def params_table(sym, sig: inspect.Signature) -> str:
         if p.name == 'self': continue
         name = {p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name
         anno = '' if p.annotation is empty else _cell(_type_name(p.annotation))
-        default = '' if p.default is empty else f'`{_cell(_value_name(p.default))}`'
+        default = '' if p.default is empty else f'`{_cell(_short(_value_name(p.default)))}`'
         rows.append(f"| `{name}` | {anno} | {default} | {_cell(docs.get(p.name) or '')} |")
     if sig.return_annotation is not empty or docs.get('return'):
         anno = '' if sig.return_annotation is empty else _cell(_type_name(sig.return_annotation))
