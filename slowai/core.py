@@ -92,7 +92,11 @@ def _param_text(p: inspect.Parameter) -> str:
     if p.default is not p.empty: s += (' = ' if p.annotation is not p.empty else '=') + _value_name(p.default)
     return s
 
-def signature_text(name: str, sig: inspect.Signature, maxline: int = 80) -> str:
+def signature_text(
+    name: str,  # the name to show, say 'SGD' or 'SFAdamW.train'
+    sig: inspect.Signature,  # its signature
+    maxline: int = 80,  # the longest signature kept on one line
+) -> str:
     "`name(...)` as code, without `self`, with its `/` and `*` markers; one parameter a line when longer than `maxline`."
     ps = [p for p in sig.parameters.values() if p.name != 'self']
     parts = []
@@ -114,7 +118,10 @@ def _short(s: str, n: int = 24) -> str:
     cut = s.rfind(' ', 0, n)
     return (s[:cut] if cut > 0 else s[:n]) + ' …'
 
-def params_table(sym, sig: inspect.Signature) -> str:
+def params_table(
+    sym,  # a function or class, whose source holds the comments
+    sig: inspect.Signature,  # its signature, which gives the types and defaults
+) -> str:  # a markdown table in a div of class `params`, or ''
     """A markdown table of the parameters of `sym` (whose signature is `sig`): name, type and default as in `sig`, and
     the docments comment (the words after each parameter in the source); a **Returns** row when the return value is
     annotated or commented; nothing when no parameter has a comment."""
