@@ -10,6 +10,15 @@ from nbdev.config import get_config
 from nbdev.serve import proc_nbs
 import pypandoc
 
+PARAMS_DIV = '<div class="params">'  # lesson 00's renderer puts each parameter table in one
+
+def markdown_as_html(md: str) -> dict:
+    """A raw HTML cell holding `md` rendered as Quarto renders a page's markdown (pandoc's own markdown). Pandoc's ipynb
+    reader reads cells as CommonMark, which passes a `<div>` holding a markdown table (show_doc's) through as raw HTML,
+    table and all."""
+    return {'cell_type': 'raw', 'metadata': {'format': 'text/html'},
+            'source': pypandoc.convert_text(md, 'html5', format='markdown', extra_args=['--mathml'])}
+
 def normalise(nb_path: Path) -> dict:
     "Fill in the fields nbformat 4 requires but nbdev's processed outputs may omit (pandoc is strict about them); return the front matter."
     nb = json.loads(nb_path.read_text(encoding='utf-8'))
@@ -25,8 +34,10 @@ def normalise(nb_path: Path) -> dict:
             # Quarto shows only the output of these cells (show_doc); pandoc does not know the directive.
             md = [''.join(o.get('data', {}).get('text/markdown', '')) for o in cell.get('outputs', [])]
             md = [re.sub(r'\{target="_blank"[^}]*\}', '', m) for m in md]
-            if any(md): cells.append({'cell_type': 'markdown', 'metadata': {}, 'source': '\n\n'.join(m for m in md if m)})
+            if any(md): cells.append(markdown_as_html('\n\n'.join(m for m in md if m)))
             continue
+        if cell['cell_type'] == 'markdown' and PARAMS_DIV in src:  # show_doc's output, added by nbdev's processing
+            cells.append(markdown_as_html(src)); continue
         cells.append(cell)
         if cell['cell_type'] != 'code': continue
         for o in cell.get('outputs', []):  # Markdown outputs (tables, show_doc): Quarto renders them, pandoc's ipynb reader skips them
@@ -159,6 +170,15 @@ def neighbour_link_problems(out: Path) -> list:
                 probs.append(f'{page.name}: no link to its {kind} lesson {stem} (python .ci/lessons.py adds the navigation cell)')
     return probs
 
+def raw_table_problems(out: Path) -> list:
+    "Markdown tables that reached a page unrendered (a header row then a `| --- |` row in the text outside code)."
+    probs = []
+    for page in sorted(out.glob('*.html')):
+        text = re.sub(r'<(pre|code|script|style)\b.*?</\1>', '', page.read_text(encoding='utf-8'), flags=re.S)
+        n = len(re.findall(r'^\s*\|.*\|\s*\n\s*\|\s*:?-{2,}', text, re.M))
+        if n: probs.append(f'{page.name}: {n} markdown table(s) shown as raw text')
+    return probs
+
 def heading_order_problems(out: Path) -> list:
     "On every page the headings go down one level at a time: the title is h1, then no h3 before an h2, and so on."
     probs = []
@@ -197,7 +217,7 @@ def main() -> int:
         title = re.search(r'<h1 class="title">(.*?)</h1>', text, re.S)
         if not title or not title.group(1).strip(): failures.append(f'{nb.name}: the page has no title')
         else: print(f'ok  {html}  "{title.group(1).strip()}"')
-    failures += neighbour_link_problems(out) + heading_order_problems(out)
+    failures += neighbour_link_problems(out) + heading_order_problems(out) + raw_table_problems(out)
     for w in warnings: print('WARN', w)
     for f in failures: print('FAIL', f)
     print(f'docs check: {len(nbs) - len([f for f in failures if "not processed" not in f])} pages rendered, {len(failures)} problems, {len(warnings)} warnings (figures too wide)')

@@ -9,7 +9,7 @@ __all__ = ['HYPER_ALIASES', 'CHECKPOINT_KEYS', 'CancelFitException', 'CancelEpoc
            'EpochSchedulerCB', 'read_checkpoint', 'Learner', 'SaveCheckpointCB', 'train']
 
 # %% ../nbs/02_learner.ipynb #8092bcd0
-import time
+import logging, time
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -183,11 +183,15 @@ class RecorderCB(Callback):
     def plot(
         self,
         figsize: tuple | None = None,  # (width, height) in inches; `None`: 4 x 3 per panel
+        ncols: int | None = None,  # panels per row; `None`: all in one row
     ):  # the matplotlib figure
-        "One panel per recorded quantity, against the training batch number."
+        "One panel per recorded quantity, against the training batch number, `ncols` panels per row."
         import matplotlib.pyplot as plt
         names = list(self.recs)
-        fig, axs = plt.subplots(1, len(names), figsize=figsize or (4 * len(names), 3), squeeze=False)
+        ncols = min(ncols or len(names), len(names))
+        nrows = -(-len(names) // ncols)
+        fig, axs = plt.subplots(nrows, ncols, figsize=figsize or (4 * ncols, 3 * nrows), squeeze=False)
+        for ax in axs.flat[len(names):]: ax.set_axis_off()
         for ax, n in zip(axs.flat, names):
             ax.plot(self.recs[n]); ax.set_title(n); ax.set_xlabel('batch')
         fig.tight_layout()
@@ -506,6 +510,15 @@ class SaveCheckpointCB(Callback):
         learn.save(self.path)
 
 # %% ../nbs/02_learner.ipynb #6c840376
+def _import_cpp_extension():
+    """Import `torch.utils.cpp_extension`, which `torch.compile` loads for its C++ code, without the notice about
+    CUDA_HOME it logs on machines with a CUDA toolkit but no GPU (as `slowai.fused` does)."""
+    logger = logging.getLogger('torch.utils.cpp_extension')
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try: import torch.utils.cpp_extension
+    finally: logger.setLevel(level)
+
 def train(
     model: nn.Module,  # the model to train
     dls,  # `DataLoaders` (or anything with `train` and `valid` loaders)
@@ -526,6 +539,7 @@ def train(
         from slowai.core import set_seed
         set_seed(seed)
     if compile:
+        _import_cpp_extension()
         model = torch.compile(model)  # the parameters are shared, so optimiser and checkpoints see the same tensors
     base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB()]
     if mixed_precision: base.append(MixedPrecisionCB())
