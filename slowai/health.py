@@ -36,10 +36,10 @@ def init_loss(
 @dataclass
 class OverfitResult:
     "What `overfit_batch` found: whether the loss reached `target`, after how many steps, and every step's loss."
-    ok: bool
-    steps: int
-    target: float
-    losses: list = field(default_factory=list)
+    ok: bool  # True if the loss fell below `target`
+    steps: int  # how many losses were computed: the step that reached `target` or failed, counting from 1
+    target: float  # the loss below which the check succeeds
+    losses: list = field(default_factory=list)  # the loss on the batch at every step, the last one included
 
     @property
     def best(self) -> float: return min((l for l in self.losses if math.isfinite(l)), default=math.nan)
