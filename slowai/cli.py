@@ -268,7 +268,9 @@ def cmd_bench(
     return summary
 
 # %% ../nbs/23_cli.ipynb #fbc6dc87
-def cmd_speedrun(args) -> dict:
+def cmd_speedrun(
+    args: argparse.Namespace,  # the parsed `slowai speedrun` arguments
+) -> dict:  # what `speedrun` returns: the runs, their summaries and the baseline
     """Run `slowai speedrun`: `--runs` timed runs of lesson 22's configuration for the device, each printed with its
     time and test accuracy, then n, mean, std and the 95% interval; `--baseline` adds the ratio to lesson 16's."""
     if args.target > 1: raise ValueError(f"--target is a validation accuracy, at most 1, got {args.target}")
