@@ -172,7 +172,10 @@ class AdamW(Adam):
         for group in self.param_groups: group['decoupled_weight_decay'] = True
 
 # %% ../nbs/07_adam.ipynb #2d30ced4
-def radam_rectification(t: float, beta2: float):
+def radam_rectification(
+    t: float,  # the step count (1 on the first step)
+    beta2: float,  # the second moment's decay
+):
     """RAdam's rectification term $r_t$ after `t` steps, or `None` while $\\rho_t \\le 5$ (PyTorch's threshold; the
     paper's is 4)."""
     rho_inf = 2 / (1 - beta2) - 1
@@ -180,7 +183,12 @@ def radam_rectification(t: float, beta2: float):
     if rho_t <= 5: return None
     return ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))**0.5
 
-def radam_single(group: dict, params: list, grads: list, states: list):
+def radam_single(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     "RAdam on `params`, one tensor at a time."
     lr, (b1, b2), eps = as_float(group['lr']), map(as_float, group['betas']), group['eps']
     for p, g, state in zip(params, grads, states):
@@ -192,7 +200,12 @@ def radam_single(group: dict, params: list, grads: list, states: list):
             adaptive_lr = (1 - b2**t)**0.5 / state['exp_avg_sq'].sqrt().add_(eps)
             p.add_(m_hat * lr * adaptive_lr * r, alpha=-1.)
 
-def radam_foreach(group: dict, params: list, grads: list, states: list):
+def radam_foreach(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     "The same update as `radam_single`, with `torch._foreach_*` ops on the whole lists."
     lr, (b1, b2), eps = as_float(group['lr']), map(as_float, group['betas']), group['eps']
     steps, exp_avgs, exp_avg_sqs = _foreach_decay_and_moments(group, params, grads, states)

@@ -136,7 +136,7 @@ def show_images(
         ax.imshow(x[i].float(), cmap='Greys')
         title = classes[int(y[i])] if y is not None else ''
         if preds is not None: title += f'\n({classes[int(preds[i])]})'
-        ax.set_title(title, fontsize=8)
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 

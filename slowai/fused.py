@@ -18,7 +18,10 @@ from .sgd import as_float
 # %% ../nbs/20_fused.ipynb #9eb1622f
 STEP_BYTES = dict(SGD=12, Momentum=20, RMSprop=20, Adam=28, AdamW=28, RAdam=28, Lion=20)  # float32 param, grad, state
 
-def memory_bandwidth(n: int = 2**26, reps: int = 7) -> float:
+def memory_bandwidth(
+    n: int = 2**26,  # elements in each tensor (2**26: 256 MiB of float32, far more than the caches hold)
+    reps: int = 7,  # timed adds; the median is taken
+) -> float:  # bytes read and written per second
     """Bytes per second of a large in-place add on the CPU (reads two float32 tensors of `n` elements, writes one),
     median of `reps`."""
     x, y = torch.ones(n), torch.ones(n)
@@ -44,14 +47,19 @@ def _cpp_extension():
         return cpp_extension
     finally: logger.setLevel(level)
 
-def fused_digest(source: Path = None) -> str:
+def fused_digest(
+    source: Path = None,  # the kernel source; `None`: `FUSED_SOURCE`
+) -> str:
     """The cache key of a build: the first 12 hex digits of the SHA-256 of the kernel source, `FUSED_CFLAGS` and the
     torch version, so that a changed source (another checkout, another release) never loads a stale build."""
     h = hashlib.sha256(Path(source or FUSED_SOURCE).read_bytes())
     h.update(' '.join(FUSED_CFLAGS + [torch.__version__]).encode())
     return h.hexdigest()[:12]
 
-def fused_cache_dir(name: str = 'slowai_fused', source: Path = None) -> Path:
+def fused_cache_dir(
+    name: str = 'slowai_fused',  # the extension's name, the start of the folder's name
+    source: Path = None,  # the kernel source; `None`: `FUSED_SOURCE`
+) -> Path:
     """Where the compiled kernels of `source` are cached, a folder `{name}_{fused_digest(source)}`: under
     `$SLOWAI_EXTENSIONS_DIR` if set, else torch's extension cache (`$TORCH_EXTENSIONS_DIR`, default
     `~/.cache/torch_extensions`)."""
@@ -59,7 +67,11 @@ def fused_cache_dir(name: str = 'slowai_fused', source: Path = None) -> Path:
     root = os.environ.get('SLOWAI_EXTENSIONS_DIR')
     return Path(root) / module if root else Path(_cpp_extension()._get_build_directory(module, verbose=False))
 
-def load_fused(name: str = 'slowai_fused', source: Path = None, verbose: bool = False):
+def load_fused(
+    name: str = 'slowai_fused',  # the extension's name (one build, and one warning, per name and process)
+    source: Path = None,  # the kernel source; `None`: `FUSED_SOURCE`
+    verbose: bool = False,  # print the compiler's commands and output
+):
     """The compiled kernels of `fused_step.cpp`, built on first use (a minute or two) and cached on disk under a name
     that carries the source's hash; `None`, with one warning per process, where they cannot be built (no compiler, no
     ninja, `SLOWAI_NO_FUSED=1`)."""
@@ -82,7 +94,10 @@ def load_fused(name: str = 'slowai_fused', source: Path = None, verbose: bool = 
     return _fused[name]
 
 # %% ../nbs/20_fused.ipynb #2e7712e2
-def fused_ready(params: list, grads: list) -> bool:
+def fused_ready(
+    params: list,  # the params a step would update
+    grads: list,  # their gradients
+) -> bool:
     """Whether the fused CPU kernels can update `params` with `grads` (contiguous float32 CPU tensors, not DTensors),
     building the kernels on the first call."""
     if any(hasattr(p, 'to_local') for p in params): return False  # DTensors (FSDP2, lesson 21): the foreach step
@@ -90,8 +105,15 @@ def fused_ready(params: list, grads: list) -> bool:
     return ext is not None and ext.fusable(params, grads)
 
 # %% ../nbs/20_fused.ipynb #7e7b820f
-def sgd_fused(group: dict, params: list, grads: list, states: list, momentum: float = 0., dampening: float = 0.,
-              nesterov: bool = False):
+def sgd_fused(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient (contiguous float32 CPU tensors)
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+    momentum: float = 0.,  # the momentum factor; 0: plain SGD, no buffers
+    dampening: float = 0.,  # the share of the gradient left out of the momentum buffer
+    nesterov: bool = False,  # Nesterov momentum
+):
     """SGD on `params` in one kernel call: L2 or decoupled `weight_decay`, and `momentum` (buffers created here on a
     param's first step, as torch's fused SGD does)."""
     bufs, first = [], []
@@ -104,7 +126,12 @@ def sgd_fused(group: dict, params: list, grads: list, states: list, momentum: fl
     load_fused().sgd_step(params, grads, bufs, first, as_float(group['lr']), group['weight_decay'],
                           group.get('decoupled_weight_decay', False), momentum, dampening, nesterov, group['maximize'])
 
-def adam_fused(group: dict, params: list, grads: list, states: list):
+def adam_fused(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient (contiguous float32 CPU tensors)
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     """Adam or AdamW (`decoupled_weight_decay`), with `amsgrad` and `maximize`, on `params` in one kernel call;
     counts the steps; state in float32 or bfloat16."""
     get = lambda k: [s[k] for s in states]
@@ -129,13 +156,23 @@ def adam_fused(group: dict, params: list, grads: list, states: list):
         seeds,
     )
 
-def lion_fused(group: dict, params: list, grads: list, states: list):
+def lion_fused(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient (contiguous float32 CPU tensors)
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     "Lion on `params` in one kernel call (torch has no fused Lion)."
     b1, b2 = map(as_float, group['betas'])
     load_fused().lion_step(params, grads, [s['exp_avg'] for s in states], as_float(group['lr']), b1, b2,
                            group['weight_decay'], group['maximize'])
 
-def rmsprop_fused(group: dict, params: list, grads: list, states: list):
+def rmsprop_fused(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient (contiguous float32 CPU tensors)
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     """RMSprop (`centered`, `momentum`, L2 `weight_decay`, `maximize`) on `params` in one kernel call that counts the
     steps; torch's foreach RMSprop operation by operation, but for a correctly rounded `sqrt` (torch has no fused
     RMSprop)."""
@@ -145,7 +182,12 @@ def rmsprop_fused(group: dict, params: list, grads: list, states: list):
                               as_float(group['lr']), group['alpha'], group['eps'], group['weight_decay'],
                               group['momentum'], group['centered'], group['maximize'])
 
-def radam_fused(group: dict, params: list, grads: list, states: list):
+def radam_fused(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient (contiguous float32 CPU tensors)
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+):
     """RAdam (L2 or decoupled `weight_decay`, `maximize`) on `params` in one kernel call that counts the steps and
     rectifies each tensor by its own step count; torch's foreach RAdam operation by operation, but for a correctly
     rounded `sqrt` (torch has no fused RAdam)."""
@@ -181,7 +223,13 @@ def _triton_adam_kernel():
     _triton_kernels['adam'] = adam_kernel
     return adam_kernel
 
-def adam_triton(group: dict, params: list, grads: list, states: list, block: int = 1024):
+def adam_triton(
+    group: dict,  # the param group: its hyper-parameters and its `params`
+    params: list,  # the group's params that have a gradient (contiguous float32 CUDA tensors)
+    grads: list,  # their gradients (already negated for `maximize`)
+    states: list,  # their state dicts, updated in place
+    block: int = 1024,  # elements per Triton program
+):
     """Adam or AdamW (no `amsgrad`) on contiguous float32 CUDA `params` with the Triton kernel, one launch per
     tensor; state as torch's."""
     if group['amsgrad']: raise ValueError("adam_triton does not implement amsgrad: use fused=False (foreach) for it")
@@ -196,7 +244,9 @@ def adam_triton(group: dict, params: list, grads: list, states: list, block: int
             BLOCK=block)
 
 # %% ../nbs/20_fused.ipynb #69c844b0
-def state_bytes_per_param(opt: torch.optim.Optimizer) -> float:
+def state_bytes_per_param(
+    opt: torch.optim.Optimizer,  # an optimiser that has stepped (its state is created on the first step)
+) -> float:
     """Bytes of `opt`'s per-parameter state tensors (those the size of their param; scalars such as `step` are left
     out) per parameter."""
     params = [p for g in opt.param_groups for p in g['params']]
@@ -205,7 +255,10 @@ def state_bytes_per_param(opt: torch.optim.Optimizer) -> float:
                if isinstance(v, Tensor) and v.numel() == p.numel()) / n
 
 # %% ../nbs/20_fused.ipynb #123506d9
-def round_bf16_stochastic(x: Tensor, generator: torch.Generator = None) -> Tensor:
+def round_bf16_stochastic(
+    x: Tensor,  # float32 values
+    generator: torch.Generator = None,  # the random numbers' source, on `x`'s device; `None`: torch's default
+) -> Tensor:  # bfloat16, the shape of `x`
     "`x` (float32) rounded to bfloat16 up or down at random, so that the result is `x` on average (finite values)."
     bits = x.contiguous().view(torch.int32)
     noise = torch.randint(0, 1 << 16, x.shape, dtype=torch.int32, device=x.device, generator=generator)
