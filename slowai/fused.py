@@ -8,12 +8,13 @@ __all__ = ['STEP_BYTES', 'FUSED_SOURCE', 'FUSED_CFLAGS', 'memory_bandwidth', 'fu
            'state_bytes_per_param', 'round_bf16_stochastic']
 
 # %% ../nbs/20_fused.ipynb #0ddd1335
-import hashlib, logging, os, statistics, time, warnings
+import hashlib, os, statistics, time, warnings
 from pathlib import Path
 import torch
 from torch import Tensor
 import slowai
 from .sgd import as_float
+from .learner import _cpp_extension  # torch.utils.cpp_extension without its CUDA_HOME notice
 
 # %% ../nbs/20_fused.ipynb #9eb1622f
 STEP_BYTES = dict(SGD=12, Momentum=20, RMSprop=20, Adam=28, AdamW=28, RAdam=28, Lion=20)  # float32 param, grad, state
@@ -35,17 +36,6 @@ def memory_bandwidth(
 FUSED_SOURCE = Path(slowai.__file__).parent / 'csrc' / 'fused_step.cpp'  # shipped with the package (MANIFEST.in)
 FUSED_CFLAGS = ['-O3', '-ffp-contract=off', '-fno-math-errno', '-fopenmp-simd']  # torch's rounding, vectorised sqrt
 _fused = {}  # module name -> the loaded extension, or the exception that stopped its build
-
-def _cpp_extension():
-    """`torch.utils.cpp_extension`, imported without its notice about CUDA_HOME (logged on machines with a CUDA
-    toolkit but no GPU)."""
-    logger = logging.getLogger('torch.utils.cpp_extension')
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        import torch.utils.cpp_extension as cpp_extension
-        return cpp_extension
-    finally: logger.setLevel(level)
 
 def fused_digest(
     source: Path = None,  # the kernel source; `None`: `FUSED_SOURCE`

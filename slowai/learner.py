@@ -510,13 +510,15 @@ class SaveCheckpointCB(Callback):
         learn.save(self.path)
 
 # %% ../nbs/02_learner.ipynb #6c840376
-def _import_cpp_extension():
-    """Import `torch.utils.cpp_extension`, which `torch.compile` loads for its C++ code, without the notice about
-    CUDA_HOME it logs on machines with a CUDA toolkit but no GPU (as `slowai.fused` does)."""
+def _cpp_extension():
+    """`torch.utils.cpp_extension` (which `torch.compile` loads for its C++ code, and lesson 20 builds its kernels with),
+    imported without the notice about CUDA_HOME it logs on machines with a CUDA toolkit but no GPU."""
     logger = logging.getLogger('torch.utils.cpp_extension')
     level = logger.level
     logger.setLevel(logging.ERROR)
-    try: import torch.utils.cpp_extension
+    try:
+        import torch.utils.cpp_extension as cpp_extension
+        return cpp_extension
     finally: logger.setLevel(level)
 
 def train(
@@ -539,7 +541,7 @@ def train(
         from slowai.core import set_seed
         set_seed(seed)
     if compile:
-        _import_cpp_extension()
+        _cpp_extension()
         model = torch.compile(model)  # the parameters are shared, so optimiser and checkpoints see the same tensors
     base = [DeviceCB(device), MetricsCB(), TerminateOnNaNCB()]
     if mixed_precision: base.append(MixedPrecisionCB())
