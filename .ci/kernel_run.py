@@ -13,11 +13,12 @@ in test mode (`IN_TEST=1`, which `slowai.core.in_test_mode` reads, so the lesson
 A notebook fails on any error output and on any stderr output that a reader would have to interpret (a Python
 warning, a traceback, a glog-style `W1123 12:28:33...` line from torch). The kernel runs with matplotlib's default
 inline backend, as a reader's does (`MPLBACKEND` is dropped). Notebooks run `--jobs` at a time (default 2), one
-thread each (`OMP_NUM_THREADS=1`). Prints one line per notebook, `ok NAME ...` or `FAIL NAME: why`, and a summary;
-exits 1 if any failed.
+thread each (`OMP_NUM_THREADS=1`). Kernels start with SIGINT blocked, as some CI runners start jobs (a child inherits
+the mask), so a lesson that sends Ctrl-C to a process it starts must unblock it there, as a shell would. Prints one
+line per notebook, `ok NAME ...` or `FAIL NAME: why`, and a summary; exits 1 if any failed.
 
 Usage (from the repository root): python .ci/kernel_run.py [NOTEBOOK ...] [--jobs 2] [--timeout 600]"""
-import argparse, os, re, sys, tempfile, time
+import argparse, os, re, signal, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -49,6 +50,10 @@ def noise(cell) -> list:
         elif o.output_type == 'stream' and o.name == 'stderr' and NOISE_RE.search(o.text):
             found.append(next(l for l in o.text.splitlines() if NOISE_RE.search(l)).strip())
     return found
+
+def block_sigint():
+    "Block SIGINT in this worker, and so in the kernels it starts (Ctrl-C still stops the main process)."
+    if hasattr(signal, 'pthread_sigmask'): signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
 
 def run_one(fn: str, timeout: int) -> tuple:
     "Execute the notebook `fn` in a fresh kernel; return (name, ok, seconds, message)."
@@ -100,7 +105,7 @@ def main():
     os.environ['IN_TEST'] = '1'
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     t0, failed = time.time(), 0
-    with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+    with ProcessPoolExecutor(max_workers=args.jobs, initializer=block_sigint) as ex:
         for name, ok, secs, msg in ex.map(run_one, fns, [args.timeout] * len(fns)):
             failed += not ok
             print(f"{'ok  ' if ok else 'FAIL'} {name}: {secs:.0f} s{msg if ok else ': ' + msg}", flush=True)
