@@ -23,6 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 KERNEL_SKIP = {'slow', 'notest'}
+LONGEST = ('22_speedrun', '21_distributed', '23_cli', '16_resnet')  # started first, so the workers finish together
 NOISE_RE = re.compile(r'Warning|Traceback|^[WE]\d{4} \d\d:\d\d:\d\d', re.M)
 
 def skip_reason(cell):
@@ -102,6 +103,7 @@ def main():
     ap.add_argument('--timeout', type=int, default=600, help='seconds one cell may take (default 600)')
     args = ap.parse_args()
     fns = args.notebooks or sorted(str(p) for p in Path('nbs').glob('*.ipynb') if not p.name.startswith(('_', '.')))
+    fns.sort(key=lambda f: Path(f).stem not in LONGEST)  # stable: the longest first, then the rest in order
     os.environ['IN_TEST'] = '1'
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     t0, failed = time.time(), 0
