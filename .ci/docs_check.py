@@ -52,6 +52,9 @@ def normalise(nb_path: Path) -> dict:
                 o['output_type'] = 'display_data'; o.pop('execution_count', None)
     nb['cells'] = cells
     alt_into_html(nb)
+    for cell in cells:  # Quarto shows code without its cell options (`#| fig-alt: ...`, `#| export`)
+        if cell['cell_type'] == 'code':
+            cell['source'] = ''.join(l for l in ''.join(cell['source']).splitlines(True) if not l.startswith('#|'))
     nb_path.write_text(json.dumps(nb), encoding='utf-8')
     return front
 
@@ -88,6 +91,14 @@ def figures_without_alt(nbs_path: Path) -> list:
                 first = next((l for l in src.splitlines() if l.strip() and not l.startswith('#|')), '')
                 problems.append(f'{fn.name} cell {i}: a figure without alt text (add \'#| fig-alt: "..."\'): {first[:60]!r}')
     return problems
+
+# What the site's styles.css (written for Quarto's page structure) does for images, code and maths, for pandoc's pages:
+# a figure keeps its aspect ratio when the column narrows it, and code, outputs and display maths scroll sideways.
+PAGE_CSS = '''img { max-width: 100%; height: auto; }
+pre, div.sourceCode { max-width: 100%; overflow-x: auto; }
+pre code { white-space: pre; }
+math[display="block"] { display: block; max-width: 100%; overflow-x: auto; }
+'''
 
 COLUMN_PX, MAX_FIG_PX = 800, 1120  # Quarto's text column; 10-pt text of a wider figure shows below 10 px in it
 
@@ -198,6 +209,7 @@ def main() -> int:
     shutil.rmtree(proc, ignore_errors=True)
     proc_nbs(n_workers=0, force=True)
     out = Path('_docs_check'); shutil.rmtree(out, ignore_errors=True); out.mkdir()
+    (out / 'page.css').write_text(PAGE_CSS, encoding='utf-8')
     nbs = sorted(p for p in proc.glob('*.ipynb'))
     expected = sorted(p.name for p in Path(cfg.nbs_path).glob('*.ipynb') if not p.name.startswith('_'))
     failures = [f'{n}: not processed' for n in expected if not (proc / n).exists()]
@@ -206,11 +218,14 @@ def main() -> int:
     for nb in nbs:
         html = out / (nb.stem + '.html')
         front = normalise(nb)
-        meta = [f'--metadata={k}:{front[k]}' for k in ('title', 'subtitle') if front.get(k)]
-        if front.get('description'): meta.append(f"--metadata=subtitle:{front['description']}")
+        # title and description as a metadata file, whose values pandoc reads as markdown (`code` in a description)
+        meta = {k: front[k] for k in ('title', 'subtitle') if front.get(k)}
+        if front.get('description'): meta['subtitle'] = front['description']
+        meta_file = out / f'{nb.stem}.meta.yml'; meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True), encoding='utf-8')
         try:
             pypandoc.convert_file(str(nb.absolute()), 'html5', format='ipynb', outputfile=str(html.absolute()), cworkdir=str(out),
-                                  extra_args=[*meta, '--standalone', '--mathml', f'--extract-media={nb.stem}', f'--resource-path={proc.absolute()}'])
+                                  extra_args=[f'--metadata-file={meta_file.absolute()}', '--css=page.css', '--standalone', '--mathml',
+                                              f'--extract-media={nb.stem}', f'--resource-path={proc.absolute()}'])
         except Exception as e:
             failures.append(f'{nb.name}: pandoc failed: {str(e).strip()[:300]}'); continue
         text = html.read_text(encoding='utf-8')
