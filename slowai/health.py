@@ -48,9 +48,9 @@ class OverfitResult:
         if self.ok: return f"overfit one batch: loss {self.losses[-1]:.4f} < {self.target} after {self.steps} steps"
         why = (f"the loss became {self.losses[-1]} at step {self.steps}" if not math.isfinite(self.losses[-1])
                else f"best loss {self.best:.4f} after {self.steps} steps, target {self.target}")
-        return (f"could NOT overfit one batch: {why}. A healthy model memorises one batch: look for a bug "
-                "(a softmax before cross_entropy, targets that do not match the inputs, layers the gradient does not "
-                "reach) or raise the learning rate")
+        return (f"could NOT overfit one batch: {why}.\n"  # three lines that fit a notebook's output column
+                "A healthy model memorises one batch: look for a bug (a softmax before cross_entropy,\n"
+                "targets that do not match the inputs, layers the gradient does not reach) or raise the learning rate.")
 
     def plot(
         self,
