@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['HYPER_ALIASES', 'CHECKPOINT_KEYS', 'CancelFitException', 'CancelEpochException', 'CancelBatchException', 'Callback',
-           'run_cbs', 'with_cbs', 'TrainCB', 'DeviceCB', 'accuracy', 'MetricsCB', 'ProgressCB', 'get_hyper',
-           'RecorderCB', 'TerminateOnNaNCB', 'cuda_amp_dtype', 'MixedPrecisionCB', 'SchedulerCB', 'BatchSchedulerCB',
-           'EpochSchedulerCB', 'read_checkpoint', 'Learner', 'SaveCheckpointCB', 'train']
+           'run_cbs', 'with_cbs', 'TrainCB', 'DeviceCB', 'accuracy', 'MetricsCB', 'ProgressCB', 'NoTableCB', 'md_table',
+           'get_hyper', 'RecorderCB', 'TerminateOnNaNCB', 'cuda_amp_dtype', 'MixedPrecisionCB', 'SchedulerCB',
+           'BatchSchedulerCB', 'EpochSchedulerCB', 'read_checkpoint', 'Learner', 'SaveCheckpointCB', 'train']
 
 # %% ../nbs/02_learner.ipynb #8092bcd0
 import logging, time
@@ -147,6 +147,23 @@ class ProgressCB(Callback):
     def cleanup_fit(self, learn):
         learn.log, learn.log_row = self._log, self._log_row
         self.mbar.on_iter_end()
+
+# %% ../nbs/02_learner.ipynb #823ab3fa
+def _no_row(cells): "Print nothing (`NoTableCB`'s stand-in for `Learner.log_row`)."
+
+class NoTableCB(Callback):
+    "Keep each epoch's metrics in `learn.history` but print no metrics table: for runs compared in one table afterwards."
+    order = ProgressCB.order + 1  # after the progress bar, which installs its own table writer
+    def before_fit(self, learn): self._log_row, learn.log_row = learn.log_row, _no_row
+    def cleanup_fit(self, learn):
+        if learn.log_row is _no_row: learn.log_row = self._log_row  # unless the progress bar already restored it
+
+# %% ../nbs/02_learner.ipynb #450682cd
+def md_table(head: list, # the column names
+             rows: list, # one list of already formatted cells per row
+            ) -> str:
+    "A Markdown table with column names `head` and one line per row of `rows`: the comparison table `NoTableCB` leaves to you."
+    return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows])
 
 # %% ../nbs/02_learner.ipynb #98b9f70f
 HYPER_ALIASES = {'mom': (('momentum', None), ('betas', 0)), 'sqr_mom': (('betas', 1), ('alpha', None))}
