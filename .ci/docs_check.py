@@ -127,7 +127,8 @@ def wide_figures(nbs_path: Path) -> list:
 
 def noisy_outputs(nbs_path: Path) -> list:
     """Saved outputs a reader should not see: an HTML output that is only a `<style>` block (fastprogress writes its CSS
-    as an output of its own, which pages show as an empty box), and any HTML output that loads an outside resource
+    as an output of its own, which pages show as an empty box), an HTML output whose `text/markdown` copy is the HTML
+    fenced as code (fastprogress's table: a renderer preferring Markdown shows its source), and any HTML output that loads an outside resource
     (`<link href="http...">`, `<script src="http...">`, `@import url(http...)`: blank offline and a privacy leak)."""
     problems = []
     for fn in sorted(nbs_path.glob('*.ipynb')):
@@ -138,6 +139,9 @@ def noisy_outputs(nbs_path: Path) -> list:
                 if not h: continue
                 if re.fullmatch(r'\s*(<style\b.*?</style>\s*)+', h, re.S):
                     problems.append(f'{fn.name} cell {i}: an output that is only a <style> block (run python .ci/tidy_outputs.py)')
+                if ''.join(o['data'].get('text/markdown', '')).lstrip().startswith('```html'):
+                    problems.append(f'{fn.name} cell {i}: an HTML output with a Markdown copy that shows its source as code '
+                                    '(run python .ci/tidy_outputs.py)')
                 if re.search(r'<(link|script|img|iframe)\b[^>]*\b(href|src)\s*=\s*["\']?(https?:)?//|@import\s+url\(\s*["\']?(https?:)?//', h, re.I):
                     problems.append(f'{fn.name} cell {i}: an HTML output loads an outside resource')
     return problems

@@ -121,20 +121,23 @@ def _short(s: str, n: int = 24) -> str:
 def params_table(
     sym,  # a function or class, whose source holds the comments
     sig: inspect.Signature,  # its signature, which gives the types and defaults
-) -> str:  # a markdown table in a div of class `params`, or ''
+) -> str:  # a markdown table in a div of class `params`, or an empty string
     """A markdown table of the parameters of `sym` (whose signature is `sig`): name, type and default as in `sig`, and
     the docments comment (the words after each parameter in the source); a **Returns** row when the return value is
-    annotated or commented; nothing when no parameter has a comment."""
+    annotated or commented; nothing when no parameter has a comment. An uncommented parameter whose name starts with
+    `_` (a step function's `**_`, which swallows the hyper-parameters it does not use) gets no row."""
     docs = docments(sym)
     if not any(docs.get(k) for k in sig.parameters): return ''
     # the dashes set the columns' shares of the width once a row is long (pandoc's rule): most of it to the details
     empty, rows = inspect.Parameter.empty, ['|  | **Type** | **Default** | **Details** |', '| ----- | --- | --- | --------- |']
     for p in sig.parameters.values():
-        if p.name == 'self': continue
+        if p.name == 'self' or (p.name.startswith('_') and not docs.get(p.name)): continue  # a private catch-all (`**_`)
         name = {p.VAR_POSITIONAL: '*', p.VAR_KEYWORD: '**'}.get(p.kind, '') + p.name
         anno = '' if p.annotation is empty else _cell(_type_name(p.annotation))
         default = '' if p.default is empty else f'`{_cell(_short(_value_name(p.default)))}`'
-        rows.append(f"| `{name}` | {anno} | {default} | {_cell(docs.get(p.name) or '')} |")
+        # the name as HTML code, not backticks: nbdev links a backticked name to the export of that name (a parameter
+        # `train` to the function `train`), and a parameter name is never such a reference
+        rows.append(f"| <code>{name}</code> | {anno} | {default} | {_cell(docs.get(p.name) or '')} |")
     if sig.return_annotation is not empty or docs.get('return'):
         anno = '' if sig.return_annotation is empty else _cell(_type_name(sig.return_annotation))
         rows.append(f"| **Returns** | {anno} |  | {_cell(docs.get('return') or '')} |")

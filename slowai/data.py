@@ -87,7 +87,7 @@ def load_idx_folder(
 
 # %% ../nbs/01_data.ipynb #66667b17
 def hub_to_tensors(
-    dsd,  # a `datasets.DatasetDict` with `train` and `test` splits
+    dsd,  # a `datasets.DatasetDict` with 'train' and 'test' splits
 ) -> dict:  # uint8 images `x_train`, `x_test` and int64 labels `y_train`, `y_test`
     "Convert a Hugging Face `DatasetDict` with `image` and `label` columns into the four tensors."
     out = {}

@@ -344,7 +344,7 @@ class Learner:
     def __init__(
         self,
         model: nn.Module,  # the model to train
-        dls,  # `DataLoaders`, or anything with `train` and `valid` iterables of `(x, y)` batches
+        dls,  # `DataLoaders`, or anything with `dls.train` and `dls.valid` iterables of `(x, y)` batches
         loss_func: Callable = F.cross_entropy,  # `loss_func(preds, y)`, a scalar tensor
         lr: float = 0.1,  # the learning rate the optimiser is created with
         cbs: list | None = None,  # callbacks for every fit (`fit(cbs=...)` adds more for one fit)
@@ -540,7 +540,7 @@ def _cpp_extension():
 
 def train(
     model: nn.Module,  # the model to train
-    dls,  # `DataLoaders` (or anything with `train` and `valid` loaders)
+    dls,  # `DataLoaders` (or anything with `dls.train` and `dls.valid` loaders)
     lr: float = 0.1,  # the learning rate
     n_epochs: int = 3,  # epochs to train
     opt_func: Callable = torch.optim.SGD,  # `opt_func(params, lr=lr)` builds the optimiser
