@@ -208,12 +208,12 @@ def plot_league(
     scheds = [s for s in SCHEDULES if any(d['sched'] == s for d in summary)]
     acc = np.full((len(opts), len(scheds)), np.nan)
     for d in summary: acc[opts.index(d['opt']), scheds.index(d['sched'])] = d['acc_mean']
-    fig, ax = plt.subplots(figsize=figsize or (1.6 * len(scheds) + 2, 0.5 * len(opts) + 1.2))
+    fig, ax = plt.subplots(figsize=figsize or (1.9 * len(scheds) + 2.2, 0.6 * len(opts) + 1.2))
     im = ax.imshow(acc, cmap='viridis', aspect='auto')
     ax.set_xticks(range(len(scheds)), scheds); ax.set_yticks(range(len(opts)), opts)
     for d in summary:
         i, j = opts.index(d['opt']), scheds.index(d['sched'])
-        ax.text(j, i, f"{d['acc_mean']:.3f}\n±{d['acc_std']:.3f}", ha='center', va='center', fontsize=8,
+        ax.text(j, i, f"{d['acc_mean']:.3f}\n±{d['acc_std']:.3f}", ha='center', va='center', fontsize=10,
                 color='white' if d['acc_mean'] < np.nanmean(acc) else 'black')
     fig.colorbar(im, ax=ax, label='eval accuracy'); ax.set_title('Fashion-MNIST, lesson CNN')
     fig.tight_layout()
