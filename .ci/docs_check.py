@@ -3,7 +3,7 @@ show_doc, hidden cells, directives) and render every processed page to standalon
 `pypandoc_binary` wheel). Fails on any page that errors or lacks its title. Pages land in `_docs_check/`.
 
 Usage: python .ci/docs_check.py   (from the repository root)"""
-import json, re, shutil, sys
+import ast, json, re, shutil, sys
 import yaml
 from pathlib import Path
 from nbdev.config import get_config
@@ -125,6 +125,31 @@ def wide_figures(nbs_path: Path) -> list:
                     problems.append(f'{fn.name} cell {i}: a figure {w} px wide is shown at {COLUMN_PX / w:.0%}, its text too small to read')
     return problems
 
+def docs_build_reruns(nbs_path: Path) -> list:
+    """Cells that the docs build runs again and that should not be run there: nbdev's `exec_show_docs` executes every
+    cell with an import (not only exported and show_doc cells), so a cell that imports and prints, plots or trains
+    shows the docs machine's fresh output (a test-mode run, a cold build's time) instead of the saved one, and does
+    its work again on every build. Such imports belong in the lesson's import cell. A cell that imports is allowed
+    definitions, assignments and an `if` (the Colab install cell), but no saved output and no loop, `with`, `try` or
+    bare call at its top level."""
+    problems = []
+    for fn in sorted(nbs_path.glob('*.ipynb')):
+        if fn.name.startswith('_'): continue
+        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
+            if cell['cell_type'] != 'code': continue
+            src = ''.join(cell['source'])
+            if re.search(r'^#\|\s*(export|exports|exporti|exec_doc)\b|^#\|\s*eval:\s*false', src, re.M): continue
+            try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+            except SyntaxError: continue
+            if not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)): continue
+            runs = [n for n in tree.body if isinstance(n, (ast.For, ast.While, ast.With, ast.Try))
+                    or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))]
+            if cell.get('outputs') or runs:
+                problems.append(f'{fn.name} cell {i}: it imports, so the docs build runs it again '
+                                f'({"and replaces its saved output" if cell.get("outputs") else "with all its work"}): '
+                                'move its imports to the import cell')
+    return problems
+
 def noisy_outputs(nbs_path: Path) -> list:
     """Saved outputs a reader should not see: an HTML output that is only a `<style>` block (fastprogress writes its CSS
     as an output of its own, which pages show as an empty box), an HTML output whose `text/markdown` copy is the HTML
@@ -217,7 +242,7 @@ def main() -> int:
     nbs = sorted(p for p in proc.glob('*.ipynb'))
     expected = sorted(p.name for p in Path(cfg.nbs_path).glob('*.ipynb') if not p.name.startswith('_'))
     failures = [f'{n}: not processed' for n in expected if not (proc / n).exists()]
-    failures += figures_without_alt(Path(cfg.nbs_path)) + noisy_outputs(Path(cfg.nbs_path))
+    failures += figures_without_alt(Path(cfg.nbs_path)) + noisy_outputs(Path(cfg.nbs_path)) + docs_build_reruns(Path(cfg.nbs_path))
     warnings = wide_figures(Path(cfg.nbs_path))  # a warning until every saved figure is refreshed at its new size
     for nb in nbs:
         html = out / (nb.stem + '.html')
