@@ -9,6 +9,7 @@ from pathlib import Path
 from nbdev.config import get_config
 from nbdev.serve import proc_nbs
 import pypandoc
+from tidy_outputs import fenced_html, style_only  # what tidy_outputs.py removes, the check fails on
 
 PARAMS_DIV = '<div class="params">'  # lesson 00's renderer puts each parameter table in one
 
@@ -73,23 +74,27 @@ def fig_alt(source: str):
         return v.strip()
     return None
 
+def lesson_cells(nbs_path: Path):
+    "Every cell of the source notebooks (not `_`-prefixed ones), as `(notebook path, index, cell)`."
+    for fn in sorted(nbs_path.glob('*.ipynb')):
+        if fn.name.startswith('_'): continue
+        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']): yield fn, i, cell
+
 def figures_without_alt(nbs_path: Path) -> list:
     """Code cells of the source notebooks that show a figure (an image output, or an HTML output holding an `<img>`,
     a `<canvas>` or an animation) but give it no text alternative: Quarto takes the `alt` of a cell's figure from the
     cell option `#| fig-alt: "..."` (or, failing that, the caption `#| fig-cap: ...`). One problem per such cell."""
     problems = []
-    for fn in sorted(nbs_path.glob('*.ipynb')):
-        if fn.name.startswith('_'): continue
-        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
-            if cell['cell_type'] != 'code': continue
-            src = ''.join(cell['source'])
-            shows = any(k in IMAGE_TYPES or (k == 'text/html' and re.search(r'<(img|canvas)\b|class="animation"', ''.join(v)))
-                        for o in cell.get('outputs', []) for k, v in o.get('data', {}).items())
-            try: alt = fig_alt(src)
-            except ValueError as e: problems.append(f'{fn.name} cell {i}: {e}'); continue
-            if shows and not alt:
-                first = next((l for l in src.splitlines() if l.strip() and not l.startswith('#|')), '')
-                problems.append(f'{fn.name} cell {i}: a figure without alt text (add \'#| fig-alt: "..."\'): {first[:60]!r}')
+    for fn, i, cell in lesson_cells(nbs_path):
+        if cell['cell_type'] != 'code': continue
+        src = ''.join(cell['source'])
+        shows = any(k in IMAGE_TYPES or (k == 'text/html' and re.search(r'<(img|canvas)\b|class="animation"', ''.join(v)))
+                    for o in cell.get('outputs', []) for k, v in o.get('data', {}).items())
+        try: alt = fig_alt(src)
+        except ValueError as e: problems.append(f'{fn.name} cell {i}: {e}'); continue
+        if shows and not alt:
+            first = next((l for l in src.splitlines() if l.strip() and not l.startswith('#|')), '')
+            problems.append(f'{fn.name} cell {i}: a figure without alt text (add \'#| fig-alt: "..."\'): {first[:60]!r}')
     return problems
 
 # What the site's styles.css (written for Quarto's page structure) does for images, code and maths, for pandoc's pages:
@@ -115,14 +120,12 @@ def wide_figures(nbs_path: Path) -> list:
     shown at 800/W of its size; matplotlib's 10 pt is about 14 px at 100 dpi): split wide small multiples into rows,
     or make the figure about 10 in wide at 100 dpi."""
     problems = []
-    for fn in sorted(nbs_path.glob('*.ipynb')):
-        if fn.name.startswith('_'): continue
-        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
-            for o in cell.get('outputs', []):
-                if 'image/png' not in o.get('data', {}): continue
-                w = png_css_width(o)
-                if w > MAX_FIG_PX:
-                    problems.append(f'{fn.name} cell {i}: a figure {w} px wide is shown at {COLUMN_PX / w:.0%}, its text too small to read')
+    for fn, i, cell in lesson_cells(nbs_path):
+        for o in cell.get('outputs', []):
+            if 'image/png' not in o.get('data', {}): continue
+            w = png_css_width(o)
+            if w > MAX_FIG_PX:
+                problems.append(f'{fn.name} cell {i}: a figure {w} px wide is shown at {COLUMN_PX / w:.0%}, its text too small to read')
     return problems
 
 def docs_build_reruns(nbs_path: Path) -> list:
@@ -133,21 +136,19 @@ def docs_build_reruns(nbs_path: Path) -> list:
     definitions, assignments and an `if` (the Colab install cell), but no saved output and no loop, `with`, `try` or
     bare call at its top level."""
     problems = []
-    for fn in sorted(nbs_path.glob('*.ipynb')):
-        if fn.name.startswith('_'): continue
-        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
-            if cell['cell_type'] != 'code': continue
-            src = ''.join(cell['source'])
-            if re.search(r'^#\|\s*(export|exports|exporti|exec_doc)\b|^#\|\s*eval:\s*false', src, re.M): continue
-            try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
-            except SyntaxError: continue
-            if not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)): continue
-            runs = [n for n in tree.body if isinstance(n, (ast.For, ast.While, ast.With, ast.Try))
-                    or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))]
-            if cell.get('outputs') or runs:
-                problems.append(f'{fn.name} cell {i}: it imports, so the docs build runs it again '
-                                f'({"and replaces its saved output" if cell.get("outputs") else "with all its work"}): '
-                                'move its imports to the import cell')
+    for fn, i, cell in lesson_cells(nbs_path):
+        if cell['cell_type'] != 'code': continue
+        src = ''.join(cell['source'])
+        if re.search(r'^#\|\s*(export|exports|exporti|exec_doc)\b|^#\|\s*eval:\s*false', src, re.M): continue
+        try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+        except SyntaxError: continue
+        if not any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)): continue
+        runs = [n for n in tree.body if isinstance(n, (ast.For, ast.While, ast.With, ast.Try))
+                or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Call))]
+        if cell.get('outputs') or runs:
+            problems.append(f'{fn.name} cell {i}: it imports, so the docs build runs it again '
+                            f'({"and replaces its saved output" if cell.get("outputs") else "with all its work"}): '
+                            'move its imports to the import cell')
     return problems
 
 def noisy_outputs(nbs_path: Path) -> list:
@@ -156,19 +157,17 @@ def noisy_outputs(nbs_path: Path) -> list:
     fenced as code (fastprogress's table: a renderer preferring Markdown shows its source), and any HTML output that loads an outside resource
     (`<link href="http...">`, `<script src="http...">`, `@import url(http...)`: blank offline and a privacy leak)."""
     problems = []
-    for fn in sorted(nbs_path.glob('*.ipynb')):
-        if fn.name.startswith('_'): continue
-        for i, cell in enumerate(json.loads(fn.read_text(encoding='utf-8'))['cells']):
-            for o in cell.get('outputs', []):
-                h = ''.join(o.get('data', {}).get('text/html', ''))
-                if not h: continue
-                if re.fullmatch(r'\s*(<style\b.*?</style>\s*)+', h, re.S):
-                    problems.append(f'{fn.name} cell {i}: an output that is only a <style> block (run python .ci/tidy_outputs.py)')
-                if ''.join(o['data'].get('text/markdown', '')).lstrip().startswith('```html'):
-                    problems.append(f'{fn.name} cell {i}: an HTML output with a Markdown copy that shows its source as code '
-                                    '(run python .ci/tidy_outputs.py)')
-                if re.search(r'<(link|script|img|iframe)\b[^>]*\b(href|src)\s*=\s*["\']?(https?:)?//|@import\s+url\(\s*["\']?(https?:)?//', h, re.I):
-                    problems.append(f'{fn.name} cell {i}: an HTML output loads an outside resource')
+    for fn, i, cell in lesson_cells(nbs_path):
+        for o in cell.get('outputs', []):
+            h = ''.join(o.get('data', {}).get('text/html', ''))
+            if not h: continue
+            if style_only(o):
+                problems.append(f'{fn.name} cell {i}: an output that is only a <style> block (run python .ci/tidy_outputs.py)')
+            if fenced_html(o):
+                problems.append(f'{fn.name} cell {i}: an HTML output with a Markdown copy that shows its source as code '
+                                '(run python .ci/tidy_outputs.py)')
+            if re.search(r'<(link|script|img|iframe)\b[^>]*\b(href|src)\s*=\s*["\']?(https?:)?//|@import\s+url\(\s*["\']?(https?:)?//', h, re.I):
+                problems.append(f'{fn.name} cell {i}: an HTML output loads an outside resource')
     return problems
 
 def alt_into_html(nb: dict) -> None:
