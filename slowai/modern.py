@@ -239,10 +239,10 @@ def _muon_single(group, params, grads, states):
         buf = state['momentum_buffer'].lerp_(g, 1 - mom)
         u = g.lerp(buf, mom) if group['nesterov'] else buf
         o = newton_schulz(
-            u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']
+            u.reshape(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']
         )
         p.mul_(1 - lr * wd)
-        p.add_(o.view_as(p), alpha=-lr * muon_lr_ratio(o.shape, group['adjust_lr_fn']))
+        p.add_(o.reshape(p.shape), alpha=-lr * muon_lr_ratio(o.shape, group['adjust_lr_fn']))
 
 def _muon_foreach(group, params, grads, states):
     """Muon steps for the matrices of `group`: `_foreach_*` ops for the element-wise parts, Newton-Schulz matrix by
@@ -253,8 +253,8 @@ def _muon_foreach(group, params, grads, states):
     upds = torch._foreach_lerp(grads, bufs, mom) if group['nesterov'] else bufs
     orth = [
         newton_schulz(
-            u.view(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']
-        ).view_as(u)
+            u.reshape(len(u), -1), group['ns_steps'], group['ns_coefficients'], group['eps'], group['ns_dtype']
+        ).reshape(u.shape)
         for u in upds
     ]
     if wd:
