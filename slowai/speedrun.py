@@ -166,7 +166,7 @@ def native_bf16(device) -> bool: # a device or its name: 'cpu', 'cuda', ...
 
 # %% ../nbs/22_speedrun.ipynb #772faf67
 CPU_CONFIG = SpeedrunConfig(epochs=8, muon_lr=0.1)  # tuned on two CPU cores: `Muon` on the kernels, eight epochs
-GPU_CONFIG = SpeedrunConfig(bs=512, lr=0.4)  # the ten-epoch defaults in fewer, larger steps: a GPU's time goes into launching kernels
+GPU_CONFIG = SpeedrunConfig(bs=512, lr=0.4)  # the ten-epoch defaults in fewer, larger steps: a GPU waits on launches
 
 # %% ../nbs/22_speedrun.ipynb #ad93bd2b
 def lr_at(cfg: SpeedrunConfig, # the run's configuration
